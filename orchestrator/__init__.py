@@ -1,0 +1,1 @@
+"""Kafka ingest, the LangGraph supervisor, the embedded infrastructure launcher and the CLI."""

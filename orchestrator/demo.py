@@ -1,0 +1,106 @@
+"""`riskmesh demo`: start the stack, send N generated transactions (and K malformed ones), count the outcome."""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import redis
+
+from riskmesh.contracts.settings import Settings
+from riskmesh.orchestrator.stack import Stack
+from riskmesh.orchestrator.streaming import DecisionTap, percentile, produce
+from riskmesh.orchestrator.topology import StackInfo
+
+__all__ = ["DemoResult", "collect_call_counts", "run_demo", "synthetic_messages"]
+
+
+@dataclass
+class DemoResult:
+    report: dict[str, Any]
+    dead_letters: list[dict[str, Any]]
+
+
+def synthetic_messages(world_dir: str, count: int, bad: int, seed: int, prefix: str) -> list[tuple[bytes, bytes]]:
+    """N valid transactions keyed by debtor account, with K malformed ones mixed in at random places."""
+    from riskmesh.orchestrator.synth import TransactionStream, World, bad_messages
+
+    world = World.read(_path(world_dir))
+    stream = TransactionStream(world, seed=seed, tx_prefix=prefix)
+    good = [(tx.debtor.account_id.encode(), tx.model_dump_json(exclude={"label"}).encode())
+            for tx in stream.take(count)]
+    rng = random.Random(seed)
+    for i, (_kind, payload) in enumerate(bad_messages(bad, seed)):
+        good.insert(rng.randrange(len(good) + 1), (f"{prefix}-bad-{i}".encode(), payload))
+    return good
+
+
+def _path(p: str) -> Any:
+    from pathlib import Path
+
+    return Path(p)
+
+
+def collect_call_counts(info: StackInfo) -> tuple[dict[str, int], dict[str, int]]:
+    """A2A calls per agent (summed by the workers in Redis) and MCP calls per server (their /metrics)."""
+    client = redis.Redis.from_url(info.redis)
+    try:
+        a2a = {k.decode(): int(v) for k, v in client.hgetall("riskmesh:stats:a2a_calls").items()}
+    finally:
+        client.close()
+    mcp: dict[str, int] = {}
+    with httpx.Client(timeout=2.0) as http:
+        for name, url in info.mcp.items():
+            try:
+                text = http.get(url.rsplit("/mcp", 1)[0] + "/metrics").text
+            except httpx.HTTPError:
+                continue
+            total = 0.0
+            for line in text.splitlines():
+                if line.startswith("riskmesh_mcp_calls_total{"):
+                    total += float(line.rsplit(" ", 1)[1])
+            mcp[name] = int(total)
+    return a2a, mcp
+
+
+def run_demo(settings: Settings, count: int, bad: int, timeout_s: float = 300, workers: int = 1) -> DemoResult:
+    stack = Stack(settings, workers=workers)
+    info = stack.start()
+    prefix = f"D{uuid.uuid4().hex[:8]}"
+    tap = DecisionTap(info.kafka, settings.topic_decisions, settings.topic_dlq, prefix=prefix).start()
+    try:
+        messages = synthetic_messages(info.world_dir, count, bad, settings.world_seed + 1, prefix)
+        started = time.monotonic()
+        sent = produce(info.kafka, settings.topic_transactions, messages)
+        complete = tap.wait_for(count, bad, timeout_s)
+        s = tap.stats
+        elapsed = max(1e-6, (s.last_at or time.monotonic()) - started)
+        a2a, mcp = collect_call_counts(info)
+        report = {
+            "sent": sent,
+            "valid": count,
+            "bad": bad,
+            "decisions": s.decisions,
+            "decision_messages": s.messages,
+            "pass": s.outcomes.get("pass", 0),
+            "review": s.outcomes.get("review", 0),
+            "block": s.outcomes.get("block", 0),
+            "dlq": s.dlq,
+            "dlq_reasons": dict(s.dlq_reasons),
+            "degraded": dict(s.degraded),
+            "complete": complete,
+            "elapsed_s": round(elapsed, 3),
+            "throughput_tps": round(s.decisions / elapsed, 1),
+            "p50_ms": percentile(s.latencies_ms, 50),
+            "p99_ms": percentile(s.latencies_ms, 99),
+            "a2a_calls": a2a,
+            "mcp_calls": mcp,
+        }
+        return DemoResult(report, list(tap.dead))
+    finally:
+        tap.stop()
+        stack.stop()

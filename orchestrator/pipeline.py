@@ -1,0 +1,127 @@
+"""Ports the supervisor graph depends on, and the fail-closed assembly of a Decision."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from riskmesh.contracts import (
+    ANALYSIS_AGENTS,
+    ActionOutcome,
+    AgentVerdict,
+    AggregatedDecision,
+    DeadLetter,
+    Decision,
+    Reason,
+    Transaction,
+    VerdictSummary,
+)
+
+__all__ = [
+    "AgentTransport",
+    "BatchResult",
+    "Emitter",
+    "InboundRecord",
+    "build_decision",
+    "fallback_decision",
+]
+
+
+class AgentTransport(Protocol):
+    """How the supervisor reaches an agent: one call per agent per micro-batch (A2A in production)."""
+
+    async def call(self, agent: str, payload: bytes, media_type: str, timeout_s: float) -> bytes: ...
+
+
+class Emitter(Protocol):
+    """Where decisions and dead letters go (Kafka in production). Returns once the broker acknowledged."""
+
+    async def emit(self, decisions: Sequence[tuple[str, bytes]], dead_letters: Sequence[tuple[str, bytes]]) -> None:
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class InboundRecord:
+    """One message as it arrived: its bytes and where it came from."""
+
+    value: bytes | None
+    key: str | None = None
+    topic: str = ""
+    partition: int = 0
+    offset: int = 0
+    ingest_ms: float = 0.0
+    """When the message entered the system (producer timestamp), epoch milliseconds."""
+
+
+@dataclass
+class BatchResult:
+    decisions: list[Decision] = field(default_factory=list)
+    emitted: int = 0
+    replayed: int = 0
+    skipped_duplicates: int = 0
+    dead_letters: list[DeadLetter] = field(default_factory=list)
+    latencies_ms: list[float] = field(default_factory=list)
+
+
+def _summary(v: AgentVerdict) -> VerdictSummary:
+    return VerdictSummary(score=v.score, status=v.status, model_version=v.model_version, reasons=v.reasons)
+
+
+def build_decision(
+    tx: Transaction,
+    aggregated: AggregatedDecision,
+    verdicts: dict[str, AgentVerdict],
+    outcome: ActionOutcome | None,
+    policy_version: str,
+    decided_at: datetime,
+    latency_ms: float,
+) -> Decision:
+    """Assemble the public Decision, enforcing fail-closed whatever the aggregation agent said."""
+    degraded = set(aggregated.degraded)
+    degraded.update(name for name, v in verdicts.items() if v.status != "ok")
+    degraded.update(name for name in ANALYSIS_AGENTS if name not in verdicts)
+    reasons = list(aggregated.reasons)
+    actions: list[str] = []
+    alert_id = None
+    if outcome is None or outcome.status != "ok":
+        degraded.add("action")
+        detail = outcome.detail if outcome else "action agent gave no outcome"
+        reasons.append(Reason(code="ACTION_FAILED", agent="action", weight=0.0, detail=detail))
+    else:
+        actions, alert_id = list(outcome.actions), outcome.alert_id
+    decision = aggregated.decision
+    if degraded and decision == "pass":
+        decision = "review"
+        reasons.append(
+            Reason(code="FAIL_CLOSED", agent="orchestrator", weight=0.0,
+                   detail=f"degraded: {', '.join(sorted(degraded))}; pass is not allowed")
+        )
+    return Decision(
+        tx_id=tx.tx_id,
+        decision=decision,
+        risk_score=aggregated.risk_score,
+        decided_at=decided_at,
+        latency_ms=max(0.0, latency_ms),
+        reasons=reasons,
+        verdicts={name: _summary(v) for name, v in verdicts.items()},
+        policy_version=policy_version,
+        degraded=sorted(degraded),
+        actions=actions,
+        alert_id=alert_id,
+    )
+
+
+def fallback_decision(tx_id: str, verdicts: dict[str, AgentVerdict], detail: str) -> AggregatedDecision:
+    """What the supervisor decides itself when the aggregation agent is unavailable: review, never pass."""
+    hard = any(v.hard_block and v.status == "ok" for v in verdicts.values())
+    degraded = sorted({"aggregation", *(n for n, v in verdicts.items() if v.status != "ok")})
+    score = max((v.score for v in verdicts.values() if v.status == "ok"), default=1.0)
+    return AggregatedDecision(
+        tx_id=tx_id,
+        decision="block" if hard else "review",
+        risk_score=score,
+        reasons=[Reason(code="AGGREGATION_UNAVAILABLE", agent="orchestrator", weight=0.0, detail=detail[:2048])],
+        degraded=degraded,
+    )

@@ -1,0 +1,159 @@
+"""The whole embedded stack as child processes: broker, Redis, MCP servers, six A2A agents, workers.
+
+Every child runs in its own session and gets SIGTERM if this process dies, so nothing is orphaned.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import httpx
+
+from riskmesh.contracts.settings import Settings
+from riskmesh.orchestrator.infra import Infra
+from riskmesh.orchestrator.procs import ChildProcess, free_port, python_module
+from riskmesh.orchestrator.topology import AGENT_KINDS, MCP_SERVERS, AgentEndpoint, StackInfo
+
+__all__ = ["Stack", "ensure_world"]
+
+log = logging.getLogger("riskmesh.stack")
+
+MCP_FOR_AGENT: dict[str, tuple[str, ...]] = {
+    "fraud": ("customer-data", "transactions"),
+    "credit": ("credit-bureau", "customer-data"),
+    "behaviour": ("transactions",),
+    "compliance": ("watchlists", "customer-data"),
+    "aggregation": (),
+    "action": ("risk-actions",),
+}
+
+
+def ensure_world(settings: Settings) -> Path:
+    """Generate the seeded synthetic reference data once; reuse it afterwards."""
+    from riskmesh.orchestrator.synth import World
+
+    world_dir = settings.world_dir
+    marker = world_dir / f".seed-{settings.world_seed}-{settings.world_customers}"
+    if not marker.exists():
+        world_dir.mkdir(parents=True, exist_ok=True)
+        World.generate(seed=settings.world_seed, customers=settings.world_customers).write(world_dir)
+        for old in world_dir.glob(".seed-*"):
+            old.unlink()
+        marker.touch()
+    return world_dir
+
+
+class Stack:
+    """Start with `start()`, stop with `stop()`; `info` says where everything listens."""
+
+    def __init__(self, settings: Settings, workers: int = 1) -> None:
+        self.settings = settings
+        self.workers = workers
+        self.log_dir = settings.run_dir / "logs"
+        self.stack_file = settings.run_dir / "stack.json"
+        self.infra = Infra(settings, self.log_dir)
+        self.mcp: ChildProcess | None = None
+        self.agents: dict[str, ChildProcess] = {}
+        self.worker_procs: list[ChildProcess] = []
+        self.info: StackInfo | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------------------
+
+    def start(self, timeout_s: float = 90) -> StackInfo:
+        try:
+            return self._start(timeout_s)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self, timeout_s: float) -> StackInfo:
+        started = time.monotonic()
+        self.infra.start()
+        world = ensure_world(self.settings)
+        host = self.settings.host
+        info = StackInfo(kafka=self.infra.kafka_bootstrap, redis=self.infra.redis_url, world_dir=str(world))
+        mcp_ports = {name: free_port(host) for name in MCP_SERVERS}
+        info.mcp = {name: f"http://{host}:{p}/mcp" for name, p in mcp_ports.items()}
+        argv = ["--world", str(world), "--redis-url", info.redis, "--host", host,
+                "--token", self.settings.mcp_token.get_secret_value()]
+        for name, p in mcp_ports.items():
+            argv += ["--port", f"{name}={p}"]
+        self.mcp = ChildProcess("mcp", python_module("riskmesh.mcp_servers.serve", *argv),
+                                self.log_dir / "mcp.log").start()
+        for kind in AGENT_KINDS:
+            info.agents[kind] = AgentEndpoint(url=f"http://{host}:{free_port(host)}/", grpc=f"{host}:{free_port(host)}")
+            self.agents[kind] = self._agent_process(kind, info).start()
+        self.info = info
+        self._wait_ready(info, deadline=started + timeout_s)
+        info.write(self.stack_file)
+        for i in range(self.workers):
+            self.start_worker(i)
+        log.info("stack ready in %.1fs", time.monotonic() - started)
+        return info
+
+    def _agent_process(self, kind: str, info: StackInfo) -> ChildProcess:
+        ep = info.agents[kind]
+        http_port = ep.url.rstrip("/").rsplit(":", 1)[1]
+        grpc_port = ep.grpc.rsplit(":", 1)[1]
+        argv = ["--agent", kind, "--host", self.settings.host, "--http-port", http_port, "--grpc-port", grpc_port,
+                "--token", self.settings.a2a_token.get_secret_value(),
+                "--mcp-token", self.settings.mcp_token.get_secret_value()]
+        for server in MCP_FOR_AGENT[kind]:
+            argv += ["--mcp", f"{server}={info.mcp[server]}"]
+        return ChildProcess(f"agent-{kind}", python_module("riskmesh.a2a.serve", *argv),
+                            self.log_dir / f"agent-{kind}.log")
+
+    def start_worker(self, index: int) -> ChildProcess:
+        proc = ChildProcess(f"worker-{index}",
+                            python_module("riskmesh.orchestrator.worker", "--stack", str(self.stack_file),
+                                          "--worker-id", f"worker-{index}"),
+                            self.log_dir / f"worker-{index}.log").start()
+        self.worker_procs.append(proc)
+        return proc
+
+    def _wait_ready(self, info: StackInfo, deadline: float) -> None:
+        pending: dict[str, tuple[ChildProcess, str]] = {
+            f"mcp:{name}": (self.mcp, url.rsplit("/mcp", 1)[0] + "/healthz")  # type: ignore[misc]
+            for name, url in info.mcp.items()
+        }
+        pending.update({f"agent:{k}": (self.agents[k], e.card_url) for k, e in info.agents.items()})
+        with httpx.Client(timeout=1.0) as http:
+            while pending:
+                for key, (proc, url) in list(pending.items()):
+                    if not proc.alive():
+                        raise RuntimeError(f"{proc.name} exited during start-up:\n{proc.tail(30)}")
+                    try:
+                        if http.get(url).status_code == 200:
+                            del pending[key]
+                    except httpx.HTTPError:
+                        pass
+                if pending and time.monotonic() > deadline:
+                    raise TimeoutError(f"not ready: {sorted(pending)}")
+                time.sleep(0.1)
+
+    def stop(self) -> None:
+        for proc in self.worker_procs:
+            proc.stop()
+        for proc in self.agents.values():
+            proc.stop()
+        if self.mcp is not None:
+            self.mcp.stop()
+        self.infra.stop()
+
+    # -- failure drills (tests, chaos) ----------------------------------------------------------------
+
+    def kill_agent(self, kind: str) -> None:
+        self.agents[kind].kill()
+
+    def restart_agent(self, kind: str, timeout_s: float = 30) -> None:
+        assert self.info is not None
+        self.agents[kind].stop()
+        self.agents[kind] = self._agent_process(kind, self.info).start()
+        sub = StackInfo(kafka=self.info.kafka, redis=self.info.redis, agents={kind: self.info.agents[kind]})
+        self._wait_ready(sub, deadline=time.monotonic() + timeout_s)
+
+    def children(self) -> list[ChildProcess]:
+        procs = list(self.infra.children) + list(self.agents.values()) + self.worker_procs
+        return procs + ([self.mcp] if self.mcp else [])

@@ -1,0 +1,46 @@
+"""Where everything of a running stack is: written by the launcher, read by workers and CLI commands."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+__all__ = ["AGENT_KINDS", "MCP_SERVERS", "AgentEndpoint", "StackInfo"]
+
+AGENT_KINDS: tuple[str, ...] = ("fraud", "credit", "behaviour", "compliance", "aggregation", "action")
+MCP_SERVERS: tuple[str, ...] = ("customer-data", "transactions", "credit-bureau", "watchlists", "risk-actions")
+
+
+@dataclass(frozen=True)
+class AgentEndpoint:
+    url: str
+    grpc: str
+
+    @property
+    def card_url(self) -> str:
+        return self.url.rstrip("/") + "/.well-known/agent-card.json"
+
+
+@dataclass
+class StackInfo:
+    kafka: str
+    redis: str
+    agents: dict[str, AgentEndpoint] = field(default_factory=dict)
+    mcp: dict[str, str] = field(default_factory=dict)
+    world_dir: str = ""
+
+    def agent_endpoints(self) -> dict[str, tuple[str, str]]:
+        return {k: (e.url, e.grpc) for k, e in self.agents.items()}
+
+    def write(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(asdict(self), indent=2))
+        tmp.replace(path)
+
+    @classmethod
+    def read(cls, path: str | Path) -> StackInfo:
+        data = json.loads(Path(path).read_text())
+        agents = {k: AgentEndpoint(**v) for k, v in data.pop("agents", {}).items()}
+        return cls(agents=agents, **data)

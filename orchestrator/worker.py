@@ -1,0 +1,117 @@
+"""The orchestrator worker: a Kafka consumer-group member that decides micro-batches.
+
+`python -m riskmesh.orchestrator.worker --stack .riskmesh/run/stack.json`
+Offsets are committed only after the batch's decisions are acknowledged by the broker; a batch that
+cannot be finished (Redis or Kafka unavailable) is rewound and retried, never dropped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
+from dataclasses import dataclass
+
+import redis.asyncio as aioredis
+
+from riskmesh.contracts.settings import Settings
+from riskmesh.orchestrator.decision_store import RedisDecisionStore
+from riskmesh.orchestrator.graph import Supervisor
+from riskmesh.orchestrator.kafka_io import BatchConsumer, KafkaEmitter, make_producer
+from riskmesh.orchestrator.pipeline import AgentTransport
+from riskmesh.orchestrator.topology import StackInfo
+
+__all__ = ["PoolTransport", "Worker", "main"]
+
+log = logging.getLogger("riskmesh.worker")
+
+
+class PoolTransport:
+    """AgentTransport over the A2A client pool (one long-lived client per agent)."""
+
+    def __init__(self, pool: object) -> None:
+        self.pool = pool
+
+    async def call(self, agent: str, payload: bytes, media_type: str, timeout_s: float) -> bytes:
+        client = self.pool.get(agent)  # type: ignore[attr-defined]
+        result: bytes = await client.call(payload, media_type, timeout_s)
+        return result
+
+
+@dataclass
+class Worker:
+    settings: Settings
+    stack: StackInfo
+    worker_id: str
+
+    async def run(self, stop: asyncio.Event) -> None:
+        from riskmesh.a2a.client import AgentPool  # the A2A edge, imported where it is wired
+
+        pool = AgentPool(self.stack.agent_endpoints(), self.settings.a2a_token.get_secret_value(),
+                         self.settings.a2a_binding)
+        await pool.start()
+        redis_client = aioredis.Redis.from_url(self.stack.redis)
+        store = RedisDecisionStore(redis_client, self.settings.decision_ttl_s)
+        producer = make_producer(self.stack.kafka)
+        emitter = KafkaEmitter(producer, self.settings.topic_decisions, self.settings.topic_dlq)
+        transport: AgentTransport = PoolTransport(pool)
+        supervisor = Supervisor(transport, store, emitter, deadline_s=self.settings.agent_deadline_ms / 1000,
+                                max_message_bytes=self.settings.max_message_bytes)
+        consumer = BatchConsumer(self.stack.kafka, self.settings, client_id=self.worker_id)
+        stats_key = "riskmesh:stats:a2a_calls"
+        try:
+            while not stop.is_set():
+                records = await asyncio.to_thread(consumer.poll_batch)
+                if not records:
+                    continue
+                before = dict(supervisor.calls)
+                try:
+                    await supervisor.run(records)
+                except Exception:  # top-level handler: keep the worker alive, lose nothing
+                    log.exception("batch of %d failed; rewinding to retry", len(records))
+                    await asyncio.to_thread(consumer.rewind, records)
+                    await asyncio.sleep(0.5)
+                    continue
+                await asyncio.to_thread(consumer.commit, records)
+                delta = {a: n - before.get(a, 0) for a, n in supervisor.calls.items() if n != before.get(a, 0)}
+                if delta:
+                    async with redis_client.pipeline(transaction=False) as pipe:
+                        for agent, n in delta.items():
+                            pipe.hincrby(stats_key, agent, n)
+                        await pipe.execute()
+        finally:
+            await asyncio.to_thread(consumer.close)
+            producer.close(timeout=5)
+            await pool.aclose()
+            await store.aclose()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="riskmesh orchestrator worker (Kafka consumer group member)")
+    parser.add_argument("--stack", required=True, help="path of the stack.json written by the launcher")
+    parser.add_argument("--worker-id", default=None)
+    args = parser.parse_args(argv)
+    settings = Settings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    for noisy in ("kafka", "httpx", "httpx2"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    worker_id = args.worker_id or settings.worker_id or f"worker-{socket.gethostname()}-{os.getpid()}"
+    stack = StackInfo.read(args.stack)
+
+    async def _amain() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await Worker(settings, stack, worker_id).run(stop)
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_amain())
+
+
+if __name__ == "__main__":
+    main()
