@@ -27,8 +27,14 @@ def _serialise_utc(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def _rfc3339_text(value: Any) -> Any:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise ValueError("must be an RFC 3339 date-time string, not a number")
+    return value
+
+
 UtcDatetime = Annotated[
-    AwareDatetime, AfterValidator(_to_utc), PlainSerializer(_serialise_utc, return_type=str, when_used="json")
+    AwareDatetime, BeforeValidator(_rfc3339_text), AfterValidator(_to_utc), PlainSerializer(_serialise_utc, return_type=str, when_used="json")
 ]
 """An RFC 3339 time with an offset, normalised to UTC, written back as `...Z`."""
 

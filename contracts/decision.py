@@ -9,7 +9,7 @@ from pydantic import Field, model_validator
 from riskmesh.contracts.base import RiskmeshModel, UtcDatetime
 from riskmesh.contracts.verdict import Reason, VerdictStatus
 
-__all__ = ["DecisionOutcome", "Decision", "VerdictSummary"]
+__all__ = ["Decision", "DecisionOutcome", "VerdictSummary"]
 
 DecisionOutcome = Literal["pass", "block", "review"]
 

@@ -56,6 +56,18 @@ class Settings(BaseSettings):
     decision_ttl_s: int = Field(default=7 * 24 * 3600, ge=60)
     worker_id: str | None = None
 
+    def to_env(self) -> dict[str, str]:
+        """These settings as environment variables, so child processes read exactly the same values."""
+        env: dict[str, str] = {}
+        for name, value in self.model_dump().items():
+            if value is None:
+                continue
+            key = {"kafka_bootstrap_servers": "KAFKA_BOOTSTRAP_SERVERS", "redis_url": "REDIS_URL"}.get(
+                name, f"RISKMESH_{name.upper()}")
+            raw = getattr(self, name)
+            env[key] = raw.get_secret_value() if isinstance(raw, SecretStr) else str(value)
+        return env
+
     @property
     def run_dir(self) -> Path:
         return self.data_dir / "run"

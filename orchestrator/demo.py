@@ -6,15 +6,18 @@ import random
 import time
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 import redis
 
 from riskmesh.contracts.settings import Settings
 from riskmesh.orchestrator.stack import Stack
 from riskmesh.orchestrator.streaming import DecisionTap, percentile, produce
 from riskmesh.orchestrator.topology import StackInfo
+from riskmesh.orchestrator.worker import STATS_A2A_CALLS
 
 __all__ = ["DemoResult", "collect_call_counts", "run_demo", "synthetic_messages"]
 
@@ -29,27 +32,21 @@ def synthetic_messages(world_dir: str, count: int, bad: int, seed: int, prefix: 
     """N valid transactions keyed by debtor account, with K malformed ones mixed in at random places."""
     from riskmesh.orchestrator.synth import TransactionStream, World, bad_messages
 
-    world = World.read(_path(world_dir))
+    world = World.read(Path(world_dir))
     stream = TransactionStream(world, seed=seed, tx_prefix=prefix)
-    good = [(tx.debtor.account_id.encode(), tx.model_dump_json(exclude={"label"}).encode())
-            for tx in stream.take(count)]
+    good = [(d["debtor"]["account_id"].encode(), orjson.dumps({k: v for k, v in d.items() if k != "label"}))
+            for d in stream.take_dicts(count)]
     rng = random.Random(seed)
     for i, (_kind, payload) in enumerate(bad_messages(bad, seed)):
         good.insert(rng.randrange(len(good) + 1), (f"{prefix}-bad-{i}".encode(), payload))
     return good
 
 
-def _path(p: str) -> Any:
-    from pathlib import Path
-
-    return Path(p)
-
-
 def collect_call_counts(info: StackInfo) -> tuple[dict[str, int], dict[str, int]]:
     """A2A calls per agent (summed by the workers in Redis) and MCP calls per server (their /metrics)."""
     client = redis.Redis.from_url(info.redis)
     try:
-        a2a = {k.decode(): int(v) for k, v in client.hgetall("riskmesh:stats:a2a_calls").items()}
+        a2a = {k.decode(): int(v) for k, v in client.hgetall(STATS_A2A_CALLS).items()}
     finally:
         client.close()
     mcp: dict[str, int] = {}
@@ -61,7 +58,7 @@ def collect_call_counts(info: StackInfo) -> tuple[dict[str, int], dict[str, int]
                 continue
             total = 0.0
             for line in text.splitlines():
-                if line.startswith("riskmesh_mcp_calls_total{"):
+                if line.startswith("riskmesh_mcp_calls_total{") and f'server="{name}"' in line:
                     total += float(line.rsplit(" ", 1)[1])
             mcp[name] = int(total)
     return a2a, mcp

@@ -192,7 +192,7 @@ class Supervisor:
             detail = f"{agent} returned no verdict for {len(missing)} transactions"
         except TimeoutError:
             status, detail = "timeout", f"{agent} missed its {self.deadline_s * 1000:.0f} ms deadline"
-        except Exception as exc:  # noqa: BLE001 - any agent failure fails closed, never crashes the batch
+        except Exception as exc:
             detail = f"{agent} failed: {type(exc).__name__}: {exc}"
         log.warning("agent degraded: %s", detail)
         failed = [AgentVerdict.failed(t.tx_id, agent, status, detail) for t in txs]  # type: ignore[arg-type]
@@ -210,7 +210,7 @@ class Supervisor:
             detail = "aggregation agent left transactions undecided"
         except TimeoutError:
             detail = f"aggregation agent missed its {self.deadline_s * 1000:.0f} ms deadline"
-        except Exception as exc:  # noqa: BLE001 - fail closed
+        except Exception as exc:
             detail = f"aggregation agent failed: {type(exc).__name__}: {exc}"
         log.warning("aggregation degraded: %s", detail)
         per_tx = _verdicts_by_tx(verdicts)
@@ -229,7 +229,7 @@ class Supervisor:
             return {"outcomes": {o.tx_id: o for o in response.outcomes}, "calls": ["action"]}
         except TimeoutError:
             detail = f"action agent missed its {self.deadline_s * 1000:.0f} ms deadline"
-        except Exception as exc:  # noqa: BLE001 - fail closed
+        except Exception as exc:
             detail = f"action agent failed: {type(exc).__name__}: {exc}"
         log.warning("action degraded: %s", detail)
         return {"outcomes": {d.tx_id: ActionOutcome(tx_id=d.tx_id, status="error", detail=detail)

@@ -5,6 +5,7 @@ When KAFKA_BOOTSTRAP_SERVERS / REDIS_URL are set, nothing is started and those a
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 import time
@@ -63,10 +64,8 @@ def ensure_topics(bootstrap: str, settings: Settings, timeout_s: float = 20.0) -
                 existing = set(admin.list_topics())
                 missing = [NewTopic(name, parts, 1) for name, parts in wanted.items() if name not in existing]
                 if missing:
-                    try:
+                    with contextlib.suppress(TopicAlreadyExistsError):
                         admin.create_topics(missing)
-                    except TopicAlreadyExistsError:
-                        pass
                 if set(wanted) <= set(admin.list_topics()):
                     return
             finally:

@@ -69,7 +69,7 @@ class ChildProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env={**os.environ, **(self.env or {})},
-                preexec_fn=_die_with_parent,  # noqa: PLW1509 - Linux only, needed for no-orphan guarantee
+                preexec_fn=_die_with_parent,
                 close_fds=True,
             )
         finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -40,8 +41,6 @@ def file_messages(path: Path) -> Iterator[tuple[bytes | None, bytes]]:
             if not line:
                 continue
             key = None
-            try:
+            with contextlib.suppress(orjson.JSONDecodeError, KeyError, TypeError):
                 key = str(orjson.loads(line)["debtor"]["account_id"]).encode()
-            except (orjson.JSONDecodeError, KeyError, TypeError):
-                pass
             yield key, line

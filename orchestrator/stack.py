@@ -58,6 +58,8 @@ class Stack:
         self.agents: dict[str, ChildProcess] = {}
         self.worker_procs: list[ChildProcess] = []
         self.info: StackInfo | None = None
+        # children read the very same settings (data dir resolved, so their working directory does not matter)
+        self.env = settings.model_copy(update={"data_dir": settings.data_dir.resolve()}).to_env()
 
     # -- lifecycle -----------------------------------------------------------------------------------
 
@@ -81,7 +83,7 @@ class Stack:
         for name, p in mcp_ports.items():
             argv += ["--port", f"{name}={p}"]
         self.mcp = ChildProcess("mcp", python_module("riskmesh.mcp_servers.serve", *argv),
-                                self.log_dir / "mcp.log").start()
+                                self.log_dir / "mcp.log", env=self.env).start()
         for kind in AGENT_KINDS:
             info.agents[kind] = AgentEndpoint(url=f"http://{host}:{free_port(host)}/", grpc=f"{host}:{free_port(host)}")
             self.agents[kind] = self._agent_process(kind, info).start()
@@ -103,13 +105,13 @@ class Stack:
         for server in MCP_FOR_AGENT[kind]:
             argv += ["--mcp", f"{server}={info.mcp[server]}"]
         return ChildProcess(f"agent-{kind}", python_module("riskmesh.a2a.serve", *argv),
-                            self.log_dir / f"agent-{kind}.log")
+                            self.log_dir / f"agent-{kind}.log", env=self.env)
 
     def start_worker(self, index: int) -> ChildProcess:
         proc = ChildProcess(f"worker-{index}",
                             python_module("riskmesh.orchestrator.worker", "--stack", str(self.stack_file),
                                           "--worker-id", f"worker-{index}"),
-                            self.log_dir / f"worker-{index}.log").start()
+                            self.log_dir / f"worker-{index}.log", env=self.env).start()
         self.worker_procs.append(proc)
         return proc
 

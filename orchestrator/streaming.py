@@ -7,6 +7,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 from kafka import KafkaConsumer, TopicPartition
@@ -82,13 +83,16 @@ class DecisionTap:
     a run can be measured on a shared, long-lived topic.
     """
 
-    def __init__(self, bootstrap: str, decisions_topic: str, dlq_topic: str, prefix: str = "") -> None:
+    def __init__(self, bootstrap: str, decisions_topic: str, dlq_topic: str, prefix: str = "",
+                 keep_decisions: bool = False) -> None:
         self.bootstrap = bootstrap
+        self.keep_decisions = keep_decisions
+        self.decisions: list[dict[str, Any]] = []
         self.topics = (decisions_topic, dlq_topic)
         self.prefix = prefix
         self.stats = TapStats()
         self.seen: set[str] = set()
-        self.dead: list[dict[str, object]] = []
+        self.dead: list[dict[str, Any]] = []
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="decision-tap", daemon=True)
@@ -147,6 +151,8 @@ class DecisionTap:
                 if tx_id in self.seen:
                     continue
                 self.seen.add(tx_id)
+                if self.keep_decisions:
+                    self.decisions.append(d)
                 s.decisions += 1
                 n += 1
                 s.outcomes[d["decision"]] += 1

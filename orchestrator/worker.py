@@ -22,12 +22,15 @@ from riskmesh.contracts.settings import Settings
 from riskmesh.orchestrator.decision_store import RedisDecisionStore
 from riskmesh.orchestrator.graph import Supervisor
 from riskmesh.orchestrator.kafka_io import BatchConsumer, KafkaEmitter, make_producer
-from riskmesh.orchestrator.pipeline import AgentTransport
+from riskmesh.orchestrator.pipeline import AgentTransport, BatchResult
 from riskmesh.orchestrator.topology import StackInfo
 
-__all__ = ["PoolTransport", "Worker", "main"]
+__all__ = ["STATS_A2A_CALLS", "STATS_PIPELINE", "PoolTransport", "Worker", "main"]
 
 log = logging.getLogger("riskmesh.worker")
+
+STATS_A2A_CALLS = "riskmesh:stats:a2a_calls"
+STATS_PIPELINE = "riskmesh:stats:pipeline"
 
 
 class PoolTransport:
@@ -62,7 +65,6 @@ class Worker:
         supervisor = Supervisor(transport, store, emitter, deadline_s=self.settings.agent_deadline_ms / 1000,
                                 max_message_bytes=self.settings.max_message_bytes)
         consumer = BatchConsumer(self.stack.kafka, self.settings, client_id=self.worker_id)
-        stats_key = "riskmesh:stats:a2a_calls"
         try:
             while not stop.is_set():
                 records = await asyncio.to_thread(consumer.poll_batch)
@@ -70,24 +72,33 @@ class Worker:
                     continue
                 before = dict(supervisor.calls)
                 try:
-                    await supervisor.run(records)
+                    result = await supervisor.run(records)
                 except Exception:  # top-level handler: keep the worker alive, lose nothing
                     log.exception("batch of %d failed; rewinding to retry", len(records))
                     await asyncio.to_thread(consumer.rewind, records)
                     await asyncio.sleep(0.5)
                     continue
                 await asyncio.to_thread(consumer.commit, records)
-                delta = {a: n - before.get(a, 0) for a, n in supervisor.calls.items() if n != before.get(a, 0)}
-                if delta:
-                    async with redis_client.pipeline(transaction=False) as pipe:
-                        for agent, n in delta.items():
-                            pipe.hincrby(stats_key, agent, n)
-                        await pipe.execute()
+                calls = {a: n - before.get(a, 0) for a, n in supervisor.calls.items() if n != before.get(a, 0)}
+                await _record_stats(redis_client, calls, result)
         finally:
             await asyncio.to_thread(consumer.close)
             producer.close(timeout=5)
             await pool.aclose()
             await store.aclose()
+
+
+async def _record_stats(client: aioredis.Redis, calls: dict[str, int], result: BatchResult) -> None:
+    """Counters every worker adds to, for `riskmesh demo`, tests and the console dashboard."""
+    async with client.pipeline(transaction=False) as pipe:
+        for agent, n in calls.items():
+            pipe.hincrby(STATS_A2A_CALLS, agent, n)
+        for field, n in (("decided", len(result.decisions)), ("emitted", result.emitted),
+                         ("skipped_duplicates", result.skipped_duplicates), ("replayed", result.replayed),
+                         ("dead_letters", len(result.dead_letters)), ("batches", 1)):
+            if n:
+                pipe.hincrby(STATS_PIPELINE, field, n)
+        await pipe.execute()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -54,6 +54,7 @@ def test_money_is_written_back_as_a_decimal_string(valid_tx):
         (("channel",), "pigeon", "channel"),
         (("ts",), "2026-11-21T09:15:02", "ts"),
         (("ts",), "yesterday", "ts"),
+        (("ts",), 1767571200, "ts"),
         (("schema_version",), "2", "schema_version"),
         (("debtor", "country"), "XX", "debtor.country"),
         (("creditor", "bank_bic"), "not a bic", "creditor.bank_bic"),

@@ -182,7 +182,7 @@ async def test_a_redelivered_bad_message_is_dead_lettered_once(parts):
 
 
 async def test_duplicate_tx_ids_inside_one_batch_are_decided_once(parts):
-    _, _, emitter, sup = parts
+    sup = parts[3]
     records = _records(3) + _records(3)
     result = await sup.run(records)
     assert result.emitted == 3 and result.skipped_duplicates == 3

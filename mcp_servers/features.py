@@ -1,0 +1,87 @@
+"""Behaviour and velocity features of a transaction, from its account's history strictly before it.
+
+Pure functions: given the stored history and the batch, the answer does not depend on whether
+the batch was already observed, nor on the order of calls (the batch's own earlier transactions
+are merged into the history in memory, and the transaction itself is always excluded).
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from riskmesh.mcp_servers.history import DEFAULT_MAX_ENTRIES, HistoryEntry
+
+__all__ = ["HOUR_MS", "compute_batch_features", "features_of"]
+
+HOUR_MS = 3_600_000
+DAY_MS = 24 * HOUR_MS
+
+
+def _known(value: str | None, seen: set[str | None], cold: bool) -> bool | None:
+    if cold or value is None:
+        return None
+    return value in seen
+
+
+def features_of(entry: HistoryEntry, history: Sequence[HistoryEntry]) -> dict[str, Any]:
+    """Features of `entry` given `history`: that account's entries strictly before it, oldest first."""
+    n = len(history)
+    cold = n == 0
+    amounts = [h.amount for h in history]
+    day = [h for h in history if h.ts_ms >= entry.ts_ms - DAY_MS]
+    count_1h = sum(1 for h in day if h.ts_ms >= entry.ts_ms - HOUR_MS)
+    mean = math.fsum(amounts) / n if n else None
+    std = math.sqrt(math.fsum((a - mean) ** 2 for a in amounts) / n) if n >= 2 and mean is not None else None
+    last = history[-1] if history else None
+    return {
+        "n_history": n,
+        "count_1h": count_1h,
+        "count_24h": len(day),
+        "sum_24h": round(math.fsum(h.amount for h in day), 6),
+        "amount_mean": round(mean, 6) if mean is not None else None,
+        "amount_std": round(std, 6) if std is not None else None,
+        "amount_max": max(amounts) if amounts else None,
+        "known_device": _known(entry.device_id, {h.device_id for h in history}, cold),
+        "known_ip": _known(entry.ip, {h.ip for h in history}, cold),
+        "known_country": _known(entry.country, {h.country for h in history}, cold),
+        "known_payee": _known(entry.payee, {h.payee for h in history}, cold),
+        "seconds_since_last": (entry.ts_ms - last.ts_ms) / 1000 if last else None,
+        "last_country": last.country if last else None,
+        "distinct_devices_24h": len({h.device_id for h in day if h.device_id is not None}),
+        "distinct_payees_24h": len({h.payee for h in day if h.payee is not None}),
+    }
+
+
+def compute_batch_features(
+    batch: Sequence[tuple[str, HistoryEntry]],
+    stored: Mapping[str, Sequence[HistoryEntry]],
+    max_entries: int = DEFAULT_MAX_ENTRIES,
+) -> dict[str, dict[str, Any]]:
+    """Features per tx_id for a batch of (account_id, entry), given each account's stored history.
+
+    The window is the last `max_entries` entries strictly before each transaction (by ts), the
+    same bound the store keeps, so the answer is stable whether or not the batch was observed.
+    """
+    by_account: dict[str, list[HistoryEntry]] = defaultdict(list)
+    for account_id, entry in batch:
+        by_account[account_id].append(entry)
+    result: dict[str, dict[str, Any]] = {}
+    for account_id, entries in by_account.items():
+        timeline = _merge(stored.get(account_id, ()), entries)
+        times = [h.ts_ms for h in timeline]
+        for entry in entries:
+            end = bisect_left(times, entry.ts_ms)  # strictly earlier timestamps only
+            window = [h for h in timeline[max(0, end - max_entries - 1) : end] if h.tx_id != entry.tx_id]
+            result[entry.tx_id] = features_of(entry, window[-max_entries:])
+    return result
+
+
+def _merge(stored: Sequence[HistoryEntry], batch: Sequence[HistoryEntry]) -> list[HistoryEntry]:
+    unique = {h.tx_id: h for h in stored}
+    for h in batch:
+        unique.setdefault(h.tx_id, h)
+    return sorted(unique.values(), key=lambda h: (h.ts_ms, h.tx_id))

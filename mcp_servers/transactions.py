@@ -1,0 +1,107 @@
+"""transactions MCP server: per-account behaviour and velocity features, built online from the stream.
+
+`features_batch` describes each account's history strictly before each transaction. Fraud calls
+it with `observe=False` and behaviour with `observe=True`, concurrently, for the same batch; a
+redelivered batch is observed twice. Both are safe: features merge the batch's own earlier
+transactions in memory and exclude the transaction itself, and observing is idempotent.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.types import CallToolResult
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from riskmesh.mcp_servers.features import compute_batch_features
+from riskmesh.mcp_servers.history import DEFAULT_MAX_ENTRIES, HistoryEntry, HistoryStore
+from riskmesh.mcp_servers.toolkit import ToolGuard, batch_result, check_batch_size
+
+__all__ = ["SERVER_NAME", "TxEvent", "build_transactions_server", "to_entry"]
+
+SERVER_NAME = "transactions"
+VERSION = "0.1.0"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MS = timedelta(milliseconds=1)
+
+
+class TxEvent(BaseModel):
+    """The slice of a transaction the features need (extra keys are ignored)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    tx_id: str = Field(min_length=1, max_length=256)
+    ts: AwareDatetime = Field(description="RFC 3339 time with an offset")
+    account_id: str = Field(min_length=1, max_length=256, description="the debtor account")
+    amount: float = Field(ge=0, allow_inf_nan=False, description="decimal string or number")
+    currency: str = Field(min_length=1, max_length=8)
+    device_id: str | None = None
+    ip: str | None = None
+    country: str | None = None
+    creditor_account_id: str | None = None
+    channel: str | None = None
+
+
+def to_entry(event: TxEvent) -> HistoryEntry:
+    return HistoryEntry(
+        ts_ms=(event.ts - _EPOCH) // _MS,
+        tx_id=event.tx_id,
+        amount=event.amount,
+        device_id=event.device_id,
+        ip=event.ip,
+        country=event.country,
+        payee=event.creditor_account_id,
+    )
+
+
+def build_transactions_server(
+    history: HistoryStore, *, token: str | None = None, max_entries: int = DEFAULT_MAX_ENTRIES
+) -> MCPServer:
+    """An MCPServer computing features from `history` (in memory or Redis)."""
+    server = MCPServer(
+        SERVER_NAME,
+        version=VERSION,
+        instructions="Account behaviour profiles and velocity features. One call per micro-batch.",
+    )
+    guard = ToolGuard(SERVER_NAME, token)
+
+    @server.tool(
+        description=(
+            "Velocity and behaviour features of many transactions in one call, from each account's "
+            "history strictly before the transaction (the transaction itself excluded). Returns "
+            '{"features": {tx_id: {"n_history", "count_1h", "count_24h", "sum_24h", "amount_mean", '
+            '"amount_std", "amount_max", "known_device", "known_ip", "known_country", "known_payee", '
+            '"seconds_since_last", "last_country", "distinct_devices_24h", "distinct_payees_24h"}}}. '
+            "No history: n_history 0 and nulls. observe=true also records the batch into the history "
+            "(idempotent per tx_id); the answer is the same either way and for any call order."
+        ),
+        structured_output=False,
+    )
+    async def features_batch(
+        ctx: Context,
+        transactions: Annotated[
+            list[TxEvent],
+            Field(
+                description=(
+                    "items {tx_id, ts, account_id, amount, currency, device_id?, ip?, country?, "
+                    "creditor_account_id?, channel?}"
+                )
+            ),
+        ],
+        observe: Annotated[bool, Field(description="record this batch into the account histories")] = True,
+    ) -> CallToolResult:
+        with guard.call(ctx, "features_batch", len(transactions)):
+            check_batch_size(len(transactions), "transactions")
+            batch = [(t.account_id, to_entry(t)) for t in transactions]
+            stored = await history.load([account_id for account_id, _ in batch])
+            features = compute_batch_features(batch, stored, max_entries)
+            if observe:
+                grouped: dict[str, list[HistoryEntry]] = {}
+                for account_id, entry in batch:
+                    grouped.setdefault(account_id, []).append(entry)
+                await history.observe(grouped)
+            return batch_result({"features": features})
+
+    return server

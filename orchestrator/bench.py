@@ -1,0 +1,164 @@
+"""`riskmesh bench stream`: the protocol path over the real stack, and the same analytics in-process.
+
+Both runs happen in one invocation so `ratio` compares like with like (BENCHMARKS.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import psutil
+import redis.asyncio as aioredis
+
+from riskmesh.contracts.settings import Settings
+from riskmesh.orchestrator.decision_store import MemoryDecisionStore
+from riskmesh.orchestrator.demo import synthetic_messages
+from riskmesh.orchestrator.graph import Supervisor
+from riskmesh.orchestrator.infra import Infra
+from riskmesh.orchestrator.pipeline import InboundRecord
+from riskmesh.orchestrator.stack import Stack, ensure_world
+from riskmesh.orchestrator.streaming import DecisionTap, percentile, produce
+
+__all__ = ["InProcessTransport", "bench_stream", "inprocess_ceiling"]
+
+
+class InProcessTransport:
+    """The agents called directly in this process: the same envelopes and logic, no A2A, no network."""
+
+    def __init__(self, agents: dict[str, Any]) -> None:
+        from riskmesh.a2a.skills import skill_for
+
+        self.agents = agents
+        self.skills = {kind: skill_for(kind) for kind in agents}
+
+    async def call(self, agent: str, payload: bytes, media_type: str, timeout_s: float) -> bytes:
+        skill = self.skills[agent]
+        request = skill.request_model.model_validate_json(payload)
+        response = await skill.invoke(self.agents[agent], request)
+        return response.model_dump_json().encode()
+
+
+class _NullEmitter:
+    async def emit(self, decisions: Sequence[tuple[str, bytes]], dead_letters: Sequence[tuple[str, bytes]]) -> None:
+        return None
+
+
+async def inprocess_ceiling(settings: Settings, redis_url: str, messages: list[tuple[bytes, bytes]]) -> float:
+    """Decisions per second of the same analytics with the protocols bypassed (in-process MCP, no A2A)."""
+    # Bench only: the one place the orchestrator loads agent logic itself, to measure the protocol cost.
+    from riskmesh.agents.mcp_client import McpToolCaller
+    from riskmesh.agents.registry import AGENT_KINDS, MCP_SERVERS_FOR_AGENT, build_agent
+    from riskmesh.mcp_servers.serve import build_servers
+
+    client = aioredis.Redis.from_url(redis_url)
+    servers = build_servers(ensure_world(settings), client)
+    callers = {k: McpToolCaller.in_process({s: servers[s] for s in MCP_SERVERS_FOR_AGENT[k]}, caller=k)
+               for k in AGENT_KINDS}
+    agents = {k: build_agent(k, callers[k]) for k in AGENT_KINDS}
+    supervisor = Supervisor(InProcessTransport(agents), MemoryDecisionStore(), _NullEmitter(),
+                            deadline_s=settings.agent_deadline_ms / 1000)
+    size = settings.batch_max_size
+    now_ms = time.time() * 1000
+    records = [InboundRecord(value=v, key=k.decode(), topic="bench", offset=i, ingest_ms=now_ms)
+               for i, (k, v) in enumerate(messages)]
+    try:
+        await supervisor.run(records[:size])  # warm-up: imports, connections, caches
+        started = time.perf_counter()
+        decided = 0
+        for i in range(size, len(records), size):
+            decided += len((await supervisor.run(records[i:i + size])).decisions)
+        elapsed = time.perf_counter() - started
+    finally:
+        for caller in callers.values():
+            await caller.aclose()
+        await client.aclose()
+    return decided / elapsed if elapsed > 0 else 0.0
+
+
+class _RssSampler:
+    """Peak resident memory of every process of the stack (the launcher's children and theirs)."""
+
+    def __init__(self, pids: list[int]) -> None:
+        self.pids = pids
+        self.peak_mb = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.5):
+            total = 0
+            for pid in self.pids:
+                try:
+                    p = psutil.Process(pid)
+                    total += p.memory_info().rss + sum(c.memory_info().rss for c in p.children(recursive=True))
+                except psutil.Error:
+                    continue
+            self.peak_mb = max(self.peak_mb, total / 2**20)
+
+    def __enter__(self) -> _RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+def bench_stream(settings: Settings, tx: int, rate: float | None, inprocess_only: bool = False,
+                 workers: int = 1) -> dict[str, Any]:
+    world_dir = str(ensure_world(settings))
+    ceiling_n = min(tx, 50_000)
+    report: dict[str, Any] = {"mode": "inprocess" if inprocess_only else "stream", "tx": tx}
+    if inprocess_only:
+        infra = Infra(settings, settings.run_dir / "logs").start()
+        try:
+            msgs = synthetic_messages(world_dir, ceiling_n, 0, settings.world_seed + 3, f"C{uuid.uuid4().hex[:6]}")
+            ceiling = asyncio.run(inprocess_ceiling(settings, infra.redis_url, msgs))
+        finally:
+            infra.stop()
+        report.update({"throughput_tps": round(ceiling, 1), "ceiling_tps": round(ceiling, 1), "ratio": 1.0})
+        return report
+
+    stack = Stack(settings, workers=workers)
+    info = stack.start()
+    prefix = f"B{uuid.uuid4().hex[:8]}"
+    try:
+        messages = synthetic_messages(world_dir, tx, 0, settings.world_seed + 2, prefix)
+        tap = DecisionTap(info.kafka, settings.topic_decisions, settings.topic_dlq, prefix=prefix).start()
+        pids = [c.pid for c in stack.children() if c.pid]
+        try:
+            with _RssSampler(pids) as rss:
+                started = time.monotonic()
+                produce(info.kafka, settings.topic_transactions, messages, rate=rate)
+                tap.wait_for(tx, timeout_s=max(120.0, tx / 500))
+        finally:
+            tap.stop()
+        s = tap.stats
+        elapsed = max(1e-6, (s.last_at or time.monotonic()) - started)
+        throughput = s.decisions / elapsed
+        sample = synthetic_messages(world_dir, ceiling_n, 0, settings.world_seed + 3, f"C{uuid.uuid4().hex[:6]}")
+        ceiling = asyncio.run(inprocess_ceiling(settings, info.redis, sample))
+        report.update({
+            "throughput_tps": round(throughput, 1),
+            "p50_ms": percentile(s.latencies_ms, 50),
+            "p99_ms": percentile(s.latencies_ms, 99),
+            "decisions": s.decisions,
+            "review": s.outcomes.get("review", 0),
+            "block": s.outcomes.get("block", 0),
+            "pass": s.outcomes.get("pass", 0),
+            "dlq": s.dlq,
+            "rss_mb": round(rss.peak_mb, 1),
+            "ceiling_tps": round(ceiling, 1),
+            "ratio": round(throughput / ceiling, 3) if ceiling else None,
+            "rate": rate,
+            "workers": workers,
+            "elapsed_s": round(elapsed, 2),
+        })
+        return report
+    finally:
+        stack.stop()

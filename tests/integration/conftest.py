@@ -1,0 +1,63 @@
+"""One real embedded stack per test session: tansu, Redis, MCP servers, six A2A agents, one worker.
+
+Everything binds 127.0.0.1 on ports chosen at run time.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from riskmesh.contracts.settings import Settings
+from riskmesh.orchestrator.demo import synthetic_messages
+from riskmesh.orchestrator.stack import Stack
+from riskmesh.orchestrator.streaming import DecisionTap, produce
+from riskmesh.orchestrator.topology import StackInfo
+
+pytestmark = pytest.mark.integration
+
+
+def integration_settings(data_dir: Path) -> Settings:
+    return Settings(
+        data_dir=data_dir,
+        world_customers=300,
+        session_timeout_ms=2000,
+        heartbeat_interval_ms=300,
+        batch_max_wait_ms=20,
+        batch_max_size=200,
+        agent_deadline_ms=1500,
+        transaction_partitions=4,
+    )
+
+
+@dataclass
+class Running:
+    stack: Stack
+    settings: Settings
+    info: StackInfo
+
+    def send(self, count: int, bad: int = 0, seed: int = 11, prefix: str | None = None) -> str:
+        """Send generated transactions with a fresh tx_id prefix; returns the prefix."""
+        prefix = prefix or f"I{uuid.uuid4().hex[:8]}"
+        messages = synthetic_messages(self.info.world_dir, count, bad, seed, prefix)
+        produce(self.info.kafka, self.settings.topic_transactions, messages)
+        return prefix
+
+    def tap(self, prefix: str, keep: bool = False) -> DecisionTap:
+        return DecisionTap(self.info.kafka, self.settings.topic_decisions, self.settings.topic_dlq,
+                           prefix=prefix, keep_decisions=keep).start()
+
+
+@pytest.fixture(scope="session")
+def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    settings = integration_settings(tmp_path_factory.mktemp("riskmesh"))
+    stack = Stack(settings, workers=1)
+    info = stack.start()
+    try:
+        yield Running(stack, settings, info)
+    finally:
+        stack.stop()

@@ -1,0 +1,92 @@
+"""customer-data and credit-bureau tools, called through a real in-process MCP client."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+from mcp import Client
+
+from riskmesh.mcp_servers.serve import build_servers
+
+
+@pytest.fixture
+def servers(world_dir: Path):
+    return build_servers(world_dir, None, token="s3cret", only=["customer-data", "credit-bureau"])
+
+
+async def test_customers_and_accounts_come_back_as_contract_json_and_unknown_ids_as_null(servers) -> None:
+    async with Client(servers["customer-data"]) as client:
+        result = await client.call_tool(
+            "get_customers_batch", {"customer_ids": ["C1", "C404", "C1"], "account_ids": ["A1-01", "X"]}
+        )
+    assert not result.is_error
+    assert result.content == []
+    body = result.structured_content
+    assert body["customers"]["C1"]["name"] == "Li Wei"
+    assert body["customers"]["C1"]["onboarded_at"] == "2020-01-02T03:04:05.000Z"
+    assert body["customers"]["C404"] is None
+    assert body["accounts"] == {"A1-01": body["accounts"]["A1-01"], "X": None}
+    assert body["accounts"]["A1-01"]["daily_limit"] == "50000"
+
+
+async def test_tools_are_listed_with_descriptions_typed_parameters_and_no_output_schema(servers) -> None:
+    async with Client(servers["customer-data"]) as client:
+        tools = {t.name: t for t in (await client.list_tools()).tools}
+    tool = tools["get_customers_batch"]
+    assert "customers" in tool.description
+    assert tool.input_schema["properties"]["customer_ids"]["type"] == "array"
+    assert "ctx" not in tool.input_schema["properties"]
+    assert tool.output_schema is None
+    assert "get_devices_batch" in tools
+
+
+async def test_devices_are_looked_up_in_one_batch(servers) -> None:
+    async with Client(servers["customer-data"]) as client:
+        result = await client.call_tool("get_devices_batch", {"device_ids": ["D-1", "D-2"]})
+    assert result.structured_content["devices"]["D-1"]["customer_ids"] == ["C1"]
+    assert result.structured_content["devices"]["D-2"] is None
+
+
+async def test_every_call_is_logged_with_caller_tool_outcome_items_and_duration(servers, caplog) -> None:
+    with caplog.at_level(logging.INFO, logger="riskmesh.mcp.customer-data"):
+        async with Client(servers["customer-data"]) as client:
+            await client.call_tool("get_customers_batch", {"customer_ids": ["C1", "C2"], "account_ids": []})
+    line = next(r.getMessage() for r in caplog.records if "mcp call" in r.getMessage())
+    for part in ("caller=in-process", "tool=get_customers_batch", "outcome=ok", "items=2", "duration_ms="):
+        assert part in line
+
+
+async def test_invalid_arguments_come_back_as_a_tool_error(servers) -> None:
+    async with Client(servers["customer-data"]) as client:
+        result = await client.call_tool("get_customers_batch", {"customer_ids": "C1"})
+    assert result.is_error
+
+
+async def test_credit_records_carry_utilisation_after_the_transaction_amount(servers) -> None:
+    async with Client(servers["credit-bureau"]) as client:
+        result = await client.call_tool(
+            "get_credit_batch", {"customer_ids": ["C1", "C2", "C3"], "amounts": {"C1": "500.00", "C2": "10"}}
+        )
+    credit = result.structured_content["credit"]
+    assert credit["C1"]["rating"] == "BBB"
+    assert credit["C1"]["utilisation"] == pytest.approx(0.25)
+    assert credit["C1"]["utilisation_after"] == pytest.approx(0.30)
+    assert credit["C2"]["utilisation_after"] is None  # no limit, no ratio
+    assert credit["C3"] is None
+
+
+async def test_credit_without_amounts_has_no_utilisation_after(servers) -> None:
+    async with Client(servers["credit-bureau"]) as client:
+        result = await client.call_tool("get_credit_batch", {"customer_ids": ["C1"]})
+    assert result.structured_content["credit"]["C1"]["utilisation_after"] is None
+
+
+async def test_a_malformed_amount_is_refused_with_a_clear_message(servers) -> None:
+    async with Client(servers["credit-bureau"]) as client:
+        result = await client.call_tool(
+            "get_credit_batch", {"customer_ids": ["C1"], "amounts": {"C1": "lots"}}
+        )
+    assert result.is_error
+    assert "not a decimal amount" in result.content[0].text
