@@ -13,7 +13,7 @@ from riskmesh.contracts import (
     Transaction,
 )
 
-__all__ = ["ActionAgent", "AggregationAgent", "AnalysisAgent", "ToolCaller", "ToolCallError"]
+__all__ = ["ActionAgent", "AggregationAgent", "AnalysisAgent", "ToolCallError", "ToolCaller"]
 
 
 class ToolCallError(RuntimeError):

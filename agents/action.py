@@ -1,0 +1,93 @@
+"""Action agent: carry decisions out through the risk-actions MCP server (hold, release, alert…).
+
+One `apply_decisions_batch` call per batch. Which controls a decision triggers (hold, limit,
+freeze, alert) is the risk-actions server's policy; this agent only hands decisions over and
+reports, per transaction, what was done. It never raises for one bad item: a failed call marks
+every outcome `error` with the detail, an item the server did not answer is marked `error` alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from riskmesh.agents._common import iso_utc
+from riskmesh.agents.base import ToolCaller, ToolCallError
+from riskmesh.contracts import (
+    ActionOutcome,
+    ActionRequest,
+    ActionResponse,
+    AggregatedDecision,
+    Transaction,
+)
+
+__all__ = ["ActionAgentImpl"]
+
+
+class ActionAgentImpl:
+    name = "action"
+    model_version = "action-1"
+
+    def __init__(self, tools: ToolCaller) -> None:
+        self.tools = tools
+
+    async def act(self, request: ActionRequest) -> ActionResponse:
+        by_id = {t.tx_id: t for t in request.transactions}
+        items: list[dict[str, Any]] = []
+        outcomes: dict[str, ActionOutcome] = {}
+        for decision in request.decisions:
+            tx = by_id.get(decision.tx_id)
+            if tx is None:
+                outcomes[decision.tx_id] = _error(decision.tx_id, "no transaction with this tx_id in the request")
+            else:
+                items.append(_item(tx, decision, request))
+        results: dict[str, Any] = {}
+        failure = ""
+        if items:
+            try:
+                answer = await self.tools.call("risk-actions", "apply_decisions_batch", {"items": items})
+            except ToolCallError as exc:
+                failure = str(exc)
+            else:
+                found = answer.get("results") if isinstance(answer, dict) else None
+                if isinstance(found, dict):
+                    results = found
+                else:
+                    failure = "risk-actions answered without a 'results' object"
+        for item in items:
+            tx_id = item["tx_id"]
+            if failure:
+                outcomes[tx_id] = _error(tx_id, failure)
+            else:
+                outcomes[tx_id] = _outcome(tx_id, results.get(tx_id))
+        return ActionResponse(batch_id=request.batch_id, outcomes=[outcomes[d.tx_id] for d in request.decisions])
+
+
+def _item(tx: Transaction, decision: AggregatedDecision, request: ActionRequest) -> dict[str, Any]:
+    return {
+        "tx_id": tx.tx_id,
+        "decision": decision.decision,
+        "risk_score": decision.risk_score,
+        "amount": format(tx.amount, "f"),
+        "currency": tx.currency,
+        "debtor_account_id": tx.debtor.account_id,
+        "reasons": [r.model_dump(mode="json") for r in decision.reasons],
+        "degraded": list(decision.degraded),
+        "policy_version": request.policy_version,
+        "decided_at": iso_utc(request.decided_at),
+    }
+
+
+def _outcome(tx_id: str, result: Any) -> ActionOutcome:
+    if not isinstance(result, dict):
+        return _error(tx_id, "risk-actions returned no result for this transaction")
+    if isinstance(result.get("error"), str) and result["error"]:
+        return _error(tx_id, result["error"][:2048])
+    actions = result.get("actions") or []
+    alert_id = result.get("alert_id")
+    if not isinstance(actions, list) or not all(isinstance(a, str) for a in actions):
+        return _error(tx_id, f"risk-actions returned malformed actions: {actions!r}"[:2048])
+    return ActionOutcome(tx_id=tx_id, actions=actions, alert_id=alert_id if isinstance(alert_id, str) else None)
+
+
+def _error(tx_id: str, detail: str) -> ActionOutcome:
+    return ActionOutcome(tx_id=tx_id, status="error", detail=detail)

@@ -1,0 +1,151 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from agent_doubles import CUSTOMER, FakeTools, make_tx, reference
+
+from riskmesh.agents._common import AgentDataError
+from riskmesh.agents.base import ToolCallError
+from riskmesh.agents.compliance import ComplianceAgent, ComplianceConfig, ReportingThreshold
+
+
+def hit(score: float, name: str = "ACME TRADING LIMITED", alias: str | None = None) -> dict:
+    return {
+        "entry_id": "SDN-1",
+        "list": "OFAC-SDN",
+        "name": name,
+        "matched_alias": alias,
+        "score": score,
+        "why": "x",
+    }
+
+
+def agent_with(matches: dict[str, list] | None = None, ref=None, config=None) -> tuple[ComplianceAgent, FakeTools]:
+    """`matches` maps a screened *name* to the watchlist hits the server returns for it."""
+
+    def screen(arguments: dict) -> dict:
+        return {"results": {n["ref"]: (matches or {}).get(n["name"], []) for n in arguments["names"]}}
+
+    tools = FakeTools(
+        {
+            ("customer-data", "get_customers_batch"): ref or reference(),
+            ("watchlists", "screen_names_batch"): screen,
+        }
+    )
+    return ComplianceAgent(tools, config), tools
+
+
+def codes(verdict) -> set[str]:
+    return {r.code for r in verdict.reasons}
+
+
+async def test_clean_parties_are_clear():
+    agent, _ = agent_with()
+    [verdict] = await agent.assess([make_tx()])
+    assert codes(verdict) == {"COMPLIANCE_CLEAR"}
+    assert not verdict.hard_block
+    assert verdict.score < 0.05
+
+
+async def test_confirmed_sanctions_match_is_a_hard_block():
+    agent, _ = agent_with({"Acme Trading Ltd": [hit(0.97)]})
+    [verdict] = await agent.assess([make_tx()])
+    assert verdict.hard_block
+    assert verdict.score == 1.0
+    assert verdict.reasons[0].code == "COMPLIANCE_SANCTIONS_MATCH"
+    assert "creditor" in verdict.reasons[0].detail and "SDN-1" in verdict.reasons[0].detail
+
+
+async def test_identical_normalised_name_is_confirmed_even_below_the_confirmed_score():
+    agent, _ = agent_with({"Li Wei": [hit(0.9, name="LI, Wei")]})
+    [verdict] = await agent.assess([make_tx()])
+    assert verdict.hard_block
+    assert "COMPLIANCE_SANCTIONS_MATCH" in codes(verdict)
+
+
+async def test_possible_match_scores_high_without_a_hard_block():
+    agent, _ = agent_with({"Acme Trading Ltd": [hit(0.9)]})
+    [verdict] = await agent.assess([make_tx()])
+    assert not verdict.hard_block
+    assert "COMPLIANCE_POSSIBLE_SANCTIONS_MATCH" in codes(verdict)
+    assert verdict.score >= 0.7
+
+
+async def test_both_parties_of_every_transaction_are_screened_in_one_call():
+    agent, tools = agent_with()
+    txs = [make_tx("T1"), make_tx("T2"), make_tx("T3", creditor={"name": "Other GmbH", "country": "DE"})]
+    await agent.assess(txs)
+    [call] = tools.calls_to("watchlists", "screen_names_batch")
+    screened = sorted((n["name"], n["country"]) for n in call["names"])
+    assert screened == [("Acme Trading Ltd", "HK"), ("Li Wei", "CN"), ("Other GmbH", "DE")]
+    assert call["threshold"] == 0.88
+
+
+async def test_debtor_name_comes_from_the_customer_record_when_the_payment_omits_it():
+    agent, tools = agent_with()
+    await agent.assess([make_tx(debtor={"name": None})])
+    [call] = tools.calls_to("watchlists", "screen_names_batch")
+    assert "Li Wei" in {n["name"] for n in call["names"]}
+
+
+async def test_party_without_any_name_is_reported_not_skipped_silently():
+    agent, _ = agent_with(ref=reference(customers={}, accounts={}))
+    [verdict] = await agent.assess([make_tx(debtor={"name": None}, creditor={"name": None})])
+    assert "COMPLIANCE_NAME_MISSING" in codes(verdict)
+
+
+async def test_pep_and_high_kyc_risk_are_flagged():
+    agent, _ = agent_with(ref=reference(customers={"C1": {**CUSTOMER, "pep": True, "kyc_risk": "high"}}))
+    [verdict] = await agent.assess([make_tx()])
+    assert {"COMPLIANCE_PEP", "COMPLIANCE_KYC_HIGH_RISK"} <= codes(verdict)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"creditor": {"country": "IR"}}, {"geo": {"country": "KP"}}, {"creditor": {"bank_bic": "BKRUSYDAXXX"}}],
+)
+async def test_high_risk_jurisdiction_is_flagged_wherever_it_appears(changes):
+    agent, _ = agent_with()
+    [verdict] = await agent.assess([make_tx(**changes)])
+    assert "COMPLIANCE_HIGH_RISK_JURISDICTION" in codes(verdict)
+
+
+async def test_high_risk_jurisdictions_are_configurable():
+    agent, _ = agent_with(config=ComplianceConfig(high_risk_countries=frozenset({"HK"})))
+    [verdict] = await agent.assess([make_tx()])
+    assert "COMPLIANCE_HIGH_RISK_JURISDICTION" in codes(verdict)
+
+
+@pytest.mark.parametrize(("amount", "currency"), [("10000", "USD"), ("50000.00", "CNY")])
+async def test_large_cash_amounts_are_reportable(amount, currency):
+    agent, _ = agent_with()
+    [verdict] = await agent.assess([make_tx(type="withdrawal", channel="branch", amount=amount, currency=currency)])
+    assert "COMPLIANCE_REPORTABLE_AMOUNT" in codes(verdict)
+
+
+async def test_cash_thresholds_do_not_apply_to_transfers():
+    agent, _ = agent_with()
+    [verdict] = await agent.assess([make_tx(amount="60000", currency="CNY")])
+    assert not codes(verdict) & {"COMPLIANCE_REPORTABLE_AMOUNT", "COMPLIANCE_STRUCTURING_HINT"}
+
+
+async def test_cash_just_below_the_threshold_hints_at_structuring():
+    agent, _ = agent_with()
+    [verdict] = await agent.assess([make_tx(type="deposit", channel="atm", amount="9500", currency="USD")])
+    assert "COMPLIANCE_STRUCTURING_HINT" in codes(verdict)
+    assert "COMPLIANCE_REPORTABLE_AMOUNT" not in codes(verdict)
+
+
+async def test_reporting_thresholds_are_configurable():
+    rule = ReportingThreshold("EUR", Decimal("15000"), "EU wire report", cash_only=False)
+    agent, _ = agent_with(config=ComplianceConfig(thresholds=(rule,)))
+    [verdict] = await agent.assess([make_tx(amount="20000", currency="EUR")])
+    assert "COMPLIANCE_REPORTABLE_AMOUNT" in codes(verdict)
+
+
+async def test_screening_failure_fails_the_batch_rather_than_skipping_screening():
+    agent, tools = agent_with()
+    tools.script[("watchlists", "screen_names_batch")] = ToolCallError("watchlists", "screen_names_batch", "down")
+    with pytest.raises(AgentDataError, match="compliance agent"):
+        await agent.assess([make_tx()])
