@@ -1,6 +1,6 @@
 """Internal batch envelopes: what travels as one raw JSON part between the orchestrator and agents.
 
-One A2A message per agent per micro-batch; see docs/decisions/0001-batches-as-raw-json-parts.md.
+One A2A message per agent per micro-batch; see docs/decisions/0001-a2a-grpc-and-raw-json-parts.md.
 """
 
 from __future__ import annotations
