@@ -29,9 +29,14 @@ test-unit: install
 test-integration: install
 	$(VENV)/bin/pytest -q tests/integration
 
+# mypy cannot follow setuptools' package-dir mapping, so it checks a symlinked riskmesh/ tree
+# (checking the a2a/ folder directly would hide the a2a-sdk package of the same name).
+TYPECHECK := build/typecheck
 lint: install
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy contracts agents a2a mcp_servers orchestrator
+	@mkdir -p $(TYPECHECK)/riskmesh
+	@for d in contracts agents a2a mcp_servers orchestrator; do ln -sfn ../../../$$d $(TYPECHECK)/riskmesh/$$d; done
+	cd $(TYPECHECK) && ../../$(VENV)/bin/mypy -p riskmesh --config-file ../../pyproject.toml
 
 bench: install
 	$(VENV)/bin/riskmesh bench stream --tx 100000 --table

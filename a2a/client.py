@@ -222,7 +222,7 @@ class AgentClient:
         )
         context = ClientCallContext(timeout=timeout_s)
         stream = client.send_message(SendMessageRequest(message=message), context=context)
-        async with contextlib.aclosing(stream):
+        async with contextlib.aclosing(stream):  # type: ignore[type-var]
             async for event in stream:
                 if event.HasField("message"):
                     return self._reply_bytes(event.message)

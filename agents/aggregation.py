@@ -25,6 +25,7 @@ from riskmesh.contracts import (
     AggregatedDecision,
     AggregationRequest,
     AggregationResponse,
+    DecisionOutcome,
     Reason,
     Transaction,
 )
@@ -109,6 +110,7 @@ class AggregationAgentImpl:
                 ok.append(verdict)
         blockers = [v for v in ok if v.hard_block]
         risk = 1.0 if blockers else self._risk(ok)
+        decision: DecisionOutcome
         if blockers or risk >= self.policy.block_threshold:
             decision = "block"
         elif risk >= self.policy.review_threshold or degraded:

@@ -134,6 +134,7 @@ def _dpd_rule(v: VerdictBuilder, dpd: int) -> None:
 
 def _utilisation_rule(v: VerdictBuilder, tx: Transaction, record: dict[str, Any]) -> None:
     limit, exposure = num(record.get("limit")), num(record.get("exposure"))
+    utilisation: float | None
     if limit and exposure is not None:
         utilisation = (exposure + float(tx.amount)) / limit
     else:

@@ -34,7 +34,10 @@ def _rfc3339_text(value: Any) -> Any:
 
 
 UtcDatetime = Annotated[
-    AwareDatetime, BeforeValidator(_rfc3339_text), AfterValidator(_to_utc), PlainSerializer(_serialise_utc, return_type=str, when_used="json")
+    AwareDatetime,
+    BeforeValidator(_rfc3339_text),
+    AfterValidator(_to_utc),
+    PlainSerializer(_serialise_utc, return_type=str, when_used="json"),
 ]
 """An RFC 3339 time with an offset, normalised to UTC, written back as `...Z`."""
 

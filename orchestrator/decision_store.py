@@ -23,6 +23,10 @@ class StoredDecision:
     emitted: bool
 
 
+def _as_bytes(value: bytes | str | None) -> bytes:
+    return value if isinstance(value, bytes) else (value or "").encode()
+
+
 class DecisionStore(Protocol):
     async def lookup(self, tx_ids: list[str]) -> dict[str, StoredDecision]:
         """The recorded decisions among `tx_ids` (absent ids are not in the result)."""
@@ -96,7 +100,7 @@ class RedisDecisionStore:
         values = await self._r.mget(keys)
         n = len(tx_ids)
         return {
-            t: StoredDecision(values[i], values[n + i] is not None)
+            t: StoredDecision(_as_bytes(values[i]), values[n + i] is not None)
             for i, t in enumerate(tx_ids)
             if values[i] is not None
         }

@@ -46,7 +46,8 @@ def collect_call_counts(info: StackInfo) -> tuple[dict[str, int], dict[str, int]
     """A2A calls per agent (summed by the workers in Redis) and MCP calls per server (their /metrics)."""
     client = redis.Redis.from_url(info.redis)
     try:
-        a2a = {k.decode(): int(v) for k, v in client.hgetall(STATS_A2A_CALLS).items()}
+        raw: dict[bytes, bytes] = client.hgetall(STATS_A2A_CALLS)  # type: ignore[assignment]
+        a2a = {k.decode(): int(v) for k, v in raw.items()}
     finally:
         client.close()
     mcp: dict[str, int] = {}

@@ -107,7 +107,7 @@ class Supervisor:
     def _build(self) -> Any:
         g = StateGraph(BatchState)
         g.add_node("validate", self._validate)
-        g.add_node("analyse", self._analyse)
+        g.add_node("analyse", self._analyse)  # type: ignore[arg-type]  # receives Send payloads, not state
         g.add_node("aggregate", self._aggregate)
         g.add_node("act", self._act)
         g.add_node("emit", self._emit)

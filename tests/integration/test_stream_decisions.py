@@ -42,7 +42,8 @@ def test_decisions_carry_verdicts_reasons_and_versions(running):
                              consumer_timeout_ms=3000)
     parts = consumer.partitions_for_topic(running.settings.topic_decisions)
     consumer.assign([TopicPartition(running.settings.topic_decisions, p) for p in parts])
-    found = [Decision.model_validate_json(m.value) for m in consumer if orjson.loads(m.value)["tx_id"].startswith(prefix)]
+    found = [Decision.model_validate_json(m.value) for m in consumer
+             if orjson.loads(m.value)["tx_id"].startswith(prefix)]
     consumer.close()
     assert len(found) == 50
     for d in found:
