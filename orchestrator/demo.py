@@ -65,6 +65,15 @@ def collect_call_counts(info: StackInfo) -> tuple[dict[str, int], dict[str, int]
     return a2a, mcp
 
 
+def _examples(dead: list[dict[str, Any]], limit: int = 6) -> list[str]:
+    """One reason per kind of bad input, e.g. `invalid_transaction: amount: Value error, …`."""
+    seen: dict[str, str] = {}
+    for d in dead:
+        kind = f"{d.get('error_type')}:{','.join(d.get('fields') or [])}"
+        seen.setdefault(kind, f"{d.get('error_type')}: {d.get('reason')}")
+    return list(seen.values())[:limit]
+
+
 def run_demo(settings: Settings, count: int, bad: int, timeout_s: float = 300, workers: int = 1) -> DemoResult:
     stack = Stack(settings, workers=workers)
     info = stack.start()
@@ -89,6 +98,8 @@ def run_demo(settings: Settings, count: int, bad: int, timeout_s: float = 300, w
             "block": s.outcomes.get("block", 0),
             "dlq": s.dlq,
             "dlq_reasons": dict(s.dlq_reasons),
+            "dlq_without_reason": sum(1 for d in tap.dead if not d.get("reason")),
+            "dlq_examples": _examples(tap.dead),
             "degraded": dict(s.degraded),
             "complete": complete,
             "elapsed_s": round(elapsed, 3),

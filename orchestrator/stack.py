@@ -92,6 +92,8 @@ class Stack:
         info.write(self.stack_file)
         for i in range(self.workers):
             self.start_worker(i)
+        if self.workers:
+            self.wait_workers_assigned(deadline=started + timeout_s)
         log.info("stack ready in %.1fs", time.monotonic() - started)
         return info
 
@@ -134,6 +136,33 @@ class Stack:
                 if pending and time.monotonic() > deadline:
                     raise TimeoutError(f"not ready: {sorted(pending)}")
                 time.sleep(0.1)
+
+    def wait_workers_assigned(self, deadline: float) -> None:
+        """Until the consumer group has settled: every worker reports partitions and all are covered."""
+        import json
+
+        import redis
+
+        from riskmesh.orchestrator.worker import WORKERS_KEY
+
+        assert self.info is not None
+        client = redis.Redis.from_url(self.info.redis)
+        try:
+            while True:
+                raw: dict[bytes, bytes] = client.hgetall(WORKERS_KEY)  # type: ignore[assignment]
+                held = [json.loads(v)["partitions"] for k, v in raw.items()
+                        if k.decode() in {p.name for p in self.worker_procs}]
+                enough = len(self.worker_procs) > self.settings.transaction_partitions or all(held)
+                if len(held) == len(self.worker_procs) and any(held) and enough:
+                    return
+                for proc in self.worker_procs:
+                    if not proc.alive():
+                        raise RuntimeError(f"{proc.name} exited during start-up:\n{proc.tail(30)}")
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"workers did not join the consumer group: {raw}")
+                time.sleep(0.1)
+        finally:
+            client.close()
 
     def stop(self) -> None:
         for proc in self.worker_procs:

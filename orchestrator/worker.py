@@ -10,10 +10,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import signal
 import socket
+import time
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
@@ -25,12 +27,14 @@ from riskmesh.orchestrator.kafka_io import BatchConsumer, KafkaEmitter, make_pro
 from riskmesh.orchestrator.pipeline import AgentTransport, BatchResult
 from riskmesh.orchestrator.topology import StackInfo
 
-__all__ = ["STATS_A2A_CALLS", "STATS_PIPELINE", "PoolTransport", "Worker", "main"]
+__all__ = ["STATS_A2A_CALLS", "STATS_PIPELINE", "WORKERS_KEY", "PoolTransport", "Worker", "main"]
 
 log = logging.getLogger("riskmesh.worker")
 
 STATS_A2A_CALLS = "riskmesh:stats:a2a_calls"
 STATS_PIPELINE = "riskmesh:stats:pipeline"
+WORKERS_KEY = "riskmesh:workers"
+"""Hash worker_id ▶ JSON {partitions, pid, at}: which partitions each live worker holds."""
 
 
 class PoolTransport:
@@ -65,9 +69,16 @@ class Worker:
         supervisor = Supervisor(transport, store, emitter, deadline_s=self.settings.agent_deadline_ms / 1000,
                                 max_message_bytes=self.settings.max_message_bytes)
         consumer = BatchConsumer(self.stack.kafka, self.settings, client_id=self.worker_id)
+        assigned: list[str] | None = None
         try:
             while not stop.is_set():
                 records = await asyncio.to_thread(consumer.poll_batch)
+                now_assigned = sorted(f"{tp.topic}:{tp.partition}" for tp in consumer.assignment())
+                if now_assigned != assigned:
+                    assigned = now_assigned
+                    log.info("%s holds partitions %s", self.worker_id, assigned)
+                    status = {"partitions": assigned, "pid": os.getpid(), "at": time.time()}
+                    await redis_client.hset(WORKERS_KEY, self.worker_id, json.dumps(status))
                 if not records:
                     continue
                 before = dict(supervisor.calls)
@@ -82,6 +93,7 @@ class Worker:
                 calls = {a: n - before.get(a, 0) for a, n in supervisor.calls.items() if n != before.get(a, 0)}
                 await _record_stats(redis_client, calls, result)
         finally:
+            await redis_client.hdel(WORKERS_KEY, self.worker_id)
             await asyncio.to_thread(consumer.close)
             producer.close(timeout=5)
             await pool.aclose()

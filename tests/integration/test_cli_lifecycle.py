@@ -34,6 +34,7 @@ def test_demo_prints_one_json_object_with_the_tally(tmp_path):
     report = json.loads(out.stdout.strip().splitlines()[-1])
     assert report["decisions"] == 300 and report["dlq"] == 12 and report["sent"] == 312
     assert report["pass"] + report["review"] + report["block"] == 300
+    assert report["dlq_without_reason"] == 0 and report["dlq_examples"]
     for key in ("elapsed_s", "throughput_tps", "p50_ms", "p99_ms", "a2a_calls", "mcp_calls"):
         assert key in report
     assert all(report["a2a_calls"].get(a, 0) > 0 for a in ("fraud", "credit", "behaviour", "compliance"))
