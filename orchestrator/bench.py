@@ -9,74 +9,39 @@ import asyncio
 import threading
 import time
 import uuid
-from collections.abc import Sequence
 from typing import Any
 
 import psutil
-import redis.asyncio as aioredis
 
 from riskmesh.contracts.settings import Settings
 from riskmesh.orchestrator.decision_store import MemoryDecisionStore
 from riskmesh.orchestrator.demo import synthetic_messages
-from riskmesh.orchestrator.graph import Supervisor
 from riskmesh.orchestrator.infra import Infra
+from riskmesh.orchestrator.inprocess import InProcessPipeline, NullEmitter
 from riskmesh.orchestrator.pipeline import InboundRecord
 from riskmesh.orchestrator.stack import Stack, ensure_world
 from riskmesh.orchestrator.streaming import DecisionTap, percentile, produce
 
-__all__ = ["InProcessTransport", "bench_stream", "inprocess_ceiling"]
-
-
-class InProcessTransport:
-    """The agents called directly in this process: the same envelopes and logic, no A2A, no network."""
-
-    def __init__(self, agents: dict[str, Any]) -> None:
-        from riskmesh.a2a.skills import skill_for
-
-        self.agents = agents
-        self.skills = {kind: skill_for(kind) for kind in agents}
-
-    async def call(self, agent: str, payload: bytes, media_type: str, timeout_s: float) -> bytes:
-        skill = self.skills[agent]
-        request = skill.request_model.model_validate_json(payload)
-        response = await skill.invoke(self.agents[agent], request)
-        return response.model_dump_json().encode()
-
-
-class _NullEmitter:
-    async def emit(self, decisions: Sequence[tuple[str, bytes]], dead_letters: Sequence[tuple[str, bytes]]) -> None:
-        return None
+__all__ = ["bench_stream", "inprocess_ceiling"]
 
 
 async def inprocess_ceiling(settings: Settings, redis_url: str, messages: list[tuple[bytes, bytes]]) -> float:
     """Decisions per second of the same analytics with the protocols bypassed (in-process MCP, no A2A)."""
-    # Bench only: the one place the orchestrator loads agent logic itself, to measure the protocol cost.
-    from riskmesh.agents.mcp_client import McpToolCaller
-    from riskmesh.agents.registry import AGENT_KINDS, MCP_SERVERS_FOR_AGENT, build_agent
-    from riskmesh.mcp_servers.serve import build_servers
-
-    client = aioredis.Redis.from_url(redis_url)
-    servers = build_servers(ensure_world(settings), client)
-    callers = {k: McpToolCaller.in_process({s: servers[s] for s in MCP_SERVERS_FOR_AGENT[k]}, caller=k)
-               for k in AGENT_KINDS}
-    agents = {k: build_agent(k, callers[k]) for k in AGENT_KINDS}
-    supervisor = Supervisor(InProcessTransport(agents), MemoryDecisionStore(), _NullEmitter(),
-                            deadline_s=settings.agent_deadline_ms / 1000)
+    pipeline = InProcessPipeline(ensure_world(settings), redis_url, MemoryDecisionStore(), NullEmitter(),
+                                 deadline_s=settings.agent_deadline_ms / 1000)
     size = settings.batch_max_size
     now_ms = time.time() * 1000
     records = [InboundRecord(value=v, key=k.decode(), topic="bench", offset=i, ingest_ms=now_ms)
                for i, (k, v) in enumerate(messages)]
     try:
-        await supervisor.run(records[:size])  # warm-up: imports, connections, caches
+        await pipeline.supervisor.run(records[:size])  # warm-up: imports, connections, caches
         started = time.perf_counter()
         decided = 0
         for i in range(size, len(records), size):
-            decided += len((await supervisor.run(records[i:i + size])).decisions)
+            decided += len((await pipeline.supervisor.run(records[i:i + size])).decisions)
         elapsed = time.perf_counter() - started
     finally:
-        for caller in callers.values():
-            await caller.aclose()
-        await client.aclose()
+        await pipeline.aclose()
     return decided / elapsed if elapsed > 0 else 0.0
 
 
