@@ -14,14 +14,18 @@ __all__ = [
     "COMPANY_WORDS",
     "COUNTRY_CURRENCY",
     "COUNTRY_WEIGHTS",
+    "FRAUDSTER_COUNTRIES",
     "FX_PER_USD",
     "HIGH_RISK_COUNTRIES",
     "HOUR_WEIGHTS",
     "IP_PREFIX",
+    "LEGIT_PURPOSES",
     "MCC_TABLE",
+    "MULE_EXIT_COUNTRIES",
     "PERSON_NAMES",
     "REPORTING_THRESHOLD",
     "SCAM_PURPOSES",
+    "SCAM_STORIES",
     "USER_AGENTS",
     "WHOLE_UNIT_CURRENCIES",
     "bank_bic",
@@ -78,7 +82,7 @@ CITIES: dict[str, tuple[tuple[str, float, float], ...]] = {
     "KY": (("George Town", 19.29, -81.37),), "VG": (("Road Town", 18.43, -64.62),),
     "CY": (("Limassol", 34.68, 33.04),), "IR": (("Tehran", 35.69, 51.39),),
     "KP": (("Pyongyang", 39.04, 125.76),), "SY": (("Damascus", 33.51, 36.29),),
-    "MM": (("Yangon", 16.87, 96.20),),
+    "MM": (("Yangon", 16.87, 96.20),), "KH": (("Phnom Penh", 11.56, 104.92),),
 }  # fmt: skip
 
 #: Real, public BICs for the main markets; other countries get a synthetic one.
@@ -165,13 +169,49 @@ COMPANY_SUFFIX: dict[str, str] = {
     "*": "Ltd",
 }  # fmt: skip
 
-SCAM_PURPOSES: tuple[str, ...] = (
-    "investment opportunity guaranteed 30% return",
-    "transfer to safe account as instructed by bank security",
-    "customs fee to release parcel",
-    "crypto trading platform deposit - urgent",
-    "police case verification deposit",
-    "romance - flight ticket and visa fee",
-    "tax refund processing fee",
-    "USDT wallet top up for guaranteed profit",
-)
+#: Scam stories an authorised-push-payment victim is told, each with the purpose texts they type.
+SCAM_STORIES: dict[str, tuple[str, ...]] = {
+    "investment": (
+        "investment opportunity guaranteed 30% return",
+        "crypto trading platform deposit - urgent",
+        "USDT wallet top up for guaranteed profit",
+        "gold trading account - guaranteed monthly profit",
+        "VIP trading group membership, profit guaranteed",
+    ),
+    "impersonation": (
+        "transfer to safe account as instructed by bank security",
+        "police case verification deposit",
+        "tax refund processing fee",
+        "customs fee to release parcel",
+        "account verification - move funds to safe account",
+    ),
+    "romance": (
+        "romance - flight ticket and visa fee",
+        "hospital bill for my fiance, urgent",
+        "help for visa fee, will pay back",
+    ),
+    "purchase": (
+        "deposit for puppy, seller asked urgent",
+        "concert tickets resale - pay now to hold",
+        "car deposit to private seller, urgent before others",
+    ),
+    "invoice": (
+        "invoice payment - supplier new bank details",
+        "updated account per supplier email, invoice overdue",
+    ),
+}
+SCAM_PURPOSES: tuple[str, ...] = tuple(text for texts in SCAM_STORIES.values() for text in texts)
+
+#: Purposes of legitimate first payments to new payees; some read a little like scams on purpose.
+LEGIT_PURPOSES: tuple[str, ...] = (
+    "rent deposit", "car purchase", "tuition fee", "wedding gift", "monthly investment plan",
+    "brokerage account top up", "renovation - first instalment", "deposit for holiday flat",
+    "crypto purchase", "urgent - family emergency", "wedding venue deposit", "furniture order",
+    "security deposit", "visa application fee", "profit share Q4 - investment club", "crypto exchange deposit",
+    "urgent: deposit for flat, agent fee", "customs broker fee",
+)  # fmt: skip
+
+#: Where account-takeover and card fraudsters tend to operate from.
+FRAUDSTER_COUNTRIES: tuple[str, ...] = ("NG", "RU", "VN", "PH", "ID", "TR")
+#: Where mule money leaves to.
+MULE_EXIT_COUNTRIES: tuple[str, ...] = ("HK", "AE", "TR", "MY", "TH", "KH")

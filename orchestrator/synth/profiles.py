@@ -22,6 +22,7 @@ __all__ = [
     "Merchant",
     "Profile",
     "amount_text",
+    "billers",
     "body",
     "build_merchants",
     "build_profiles",
@@ -165,6 +166,22 @@ def city_geo(country: str) -> Json:
     return {"lat": lat, "lon": lon, "country": country}
 
 
+@cache
+def billers(country: str) -> tuple[Json, ...]:
+    """Utilities, telecom, insurance and the tax office of `country`: where bills go."""
+    kinds = ("Power & Water", "Telecom", "Insurance", "Tax Bureau")
+    return tuple(
+        {
+            "customer_id": None,
+            "account_id": f"BILL-{country}-{i + 1:02d}",
+            "name": f"{country} {kind}",
+            "country": country,
+            "bank_bic": catalog.bank_bic(country, i),
+        }
+        for i, kind in enumerate(kinds)
+    )
+
+
 @dataclass(slots=True)
 class Merchant:
     merchant: Json  # {"mcc", "merchant_id", "country"}
@@ -194,6 +211,8 @@ class Profile:
     activity: float
     type_cum: list[float] = field(default_factory=list)
     types: tuple[tuple[str, float, float], ...] = ()
+    opened: float = 0.0  # when the oldest active account was opened (epoch seconds)
+    born: int = 0  # year of birth, 0 for companies
 
     def active_at(self, hour: int) -> float:
         """Relative chance that this customer transacts at `hour` (circular distance to its habit)."""
@@ -238,8 +257,11 @@ def external_party(rng: random.Random, country: str, company: bool) -> Json:
 def build_profiles(world: World, rng: random.Random, merchants: list[Merchant]) -> list[Profile]:
     """One profile per customer with at least one active account, in world order."""
     by_customer: dict[str, list[Json]] = {}
+    opened: dict[str, float] = {}
     for acc in world.accounts:
         if acc.status == "active":
+            since = acc.opened_at.timestamp()
+            opened[acc.customer_id] = min(opened.get(acc.customer_id, since), since)
             party = {
                 "customer_id": acc.customer_id,
                 "account_id": acc.account_id,
@@ -306,6 +328,8 @@ def build_profiles(world: World, rng: random.Random, merchants: list[Merchant]) 
             hour_width=rng.uniform(3.0, 5.0) if company else rng.uniform(3.0, 7.0),
             activity=rng.lognormvariate(0.0, 0.7) * (2.0 if company else 1.0),
             types=TYPE_MIX[c.segment],
+            opened=opened[c.customer_id],
+            born=c.date_of_birth.year if c.date_of_birth else 0,
         )
         profile.type_cum = list(accumulate(w for _, _, w in profile.types))
         profiles.append(profile)

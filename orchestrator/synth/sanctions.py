@@ -10,7 +10,7 @@ from collections.abc import Collection
 
 from riskmesh.contracts import WatchlistEntry
 
-__all__ = ["TRANSLITERATIONS", "generate_watchlist", "near_miss"]
+__all__ = ["TRANSLITERATIONS", "generate_watchlist", "namesake", "near_miss"]
 
 _PERSON_FIRST: dict[str, tuple[str, ...]] = {
     "RU": ("Viktor", "Dmitri", "Igor", "Sergei", "Yuri", "Oleg", "Arkady", "Boris"),
@@ -109,6 +109,28 @@ def generate_watchlist(rng: random.Random, count: int = 200) -> list[WatchlistEn
     return entries
 
 
+_RESPELLINGS: tuple[tuple[str, str], ...] = (
+    ("LLC", "L.L.C."), ("Co", "Company"), ("Ltd", "Limited"), ("FZE", "F.Z.E."), ("Holdings", "Holding"),
+    ("Group", "Grp"), ("Industries", "Ind."), ("Services", "Svcs"), ("Trading", "Trdg"),
+)  # fmt: skip
+_COMMON_LAST = ("Rahman", "Hassan", "Ahmed", "Ivanova", "Petrenko", "Nguyen", "Lee", "Kim", "Ali", "Omar")
+
+
+def namesake(rng: random.Random) -> str:
+    """An ordinary name that shares a first name with listed persons (a screening false positive)."""
+    region = rng.choice(sorted(_PERSON_FIRST))
+    return f"{rng.choice(_PERSON_FIRST[region])} {rng.choice(_COMMON_LAST)}"
+
+
+def _respell(name: str, rng: random.Random) -> str:
+    words = name.split(" ")
+    options = [(i, b) for i, w in enumerate(words) for a, b in _RESPELLINGS if w == a]
+    if not options:
+        return _transliterate(name, rng)
+    i, new = rng.choice(options)
+    return " ".join([*words[:i], new, *words[i + 1 :]])
+
+
 def _transliterate(name: str, rng: random.Random) -> str:
     options = [(a, b) for a, b in TRANSLITERATIONS if a in name] + [
         (b, a) for a, b in TRANSLITERATIONS if b in name and len(b) > 1
@@ -139,7 +161,8 @@ def near_miss(name: str, rng: random.Random, avoid: Collection[str] = ()) -> str
     not a near miss).
     """
     taken = {name, *avoid}
-    variant = _transliterate(name, rng) if rng.random() < 0.6 else name
+    roll = rng.random()
+    variant = _transliterate(name, rng) if roll < 0.5 else _respell(name, rng) if roll < 0.7 else name
     if variant in taken or rng.random() < 0.4:
         variant = _typo(variant, rng)
     for _ in range(5):

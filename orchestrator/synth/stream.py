@@ -1,9 +1,11 @@
 """An endless, time-ordered, labelled stream of transactions over a synthetic world.
 
-Normal behaviour follows each customer's habits; fraud and AML patterns are injected at low
-base rates (see `patterns.PATTERN_RATES`). Transactions are assembled as plain dicts in the
-public JSON shape: `take_json` serialises them with orjson (fast path), `take` and iteration
-validate them into `Transaction` models.
+Normal behaviour follows each customer's habits, the hour of the day and the day of the week;
+pay days add salary credits, rent and bills (`rhythm`); legitimate look-alikes (`lookalikes`)
+and fraud and AML patterns (`patterns.PATTERN_RATES`) are injected at their own base rates.
+With `until`, the stream ends there (episodes still running then are cut off). Transactions are
+assembled as plain dicts in the public JSON shape: `take_json` serialises them with orjson (fast
+path), `take` and iteration validate them into `Transaction` models.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import math
 import random
 from bisect import bisect
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from itertools import accumulate, islice
 from typing import Any
 
@@ -23,12 +25,15 @@ from pydantic import BaseModel
 from riskmesh.contracts import Device, Geo, Label, Party, Transaction
 from riskmesh.contracts import Merchant as MerchantModel
 from riskmesh.orchestrator.synth import catalog
+from riskmesh.orchestrator.synth.kit import Kit
+from riskmesh.orchestrator.synth.lookalikes import LookalikeBook
 from riskmesh.orchestrator.synth.patterns import PatternBook
 from riskmesh.orchestrator.synth.profiles import (
     LEGIT,
     Json,
     Profile,
     amount_text,
+    billers,
     body,
     build_merchants,
     build_profiles,
@@ -36,13 +41,15 @@ from riskmesh.orchestrator.synth.profiles import (
     loan_book,
     purpose,
 )
+from riskmesh.orchestrator.synth.rhythm import WEEKDAY_RATE, Payroll
 from riskmesh.orchestrator.synth.world import World
 
 __all__ = ["DEFAULT_START", "TX_PER_CUSTOMER_DAY", "TransactionStream"]
 
 DEFAULT_START = datetime(2026, 1, 5, tzinfo=UTC)
 """Streams start here unless told otherwise, so that a seed alone fixes every byte."""
-TX_PER_CUSTOMER_DAY = 4.0
+TX_PER_CUSTOMER_DAY = 1.8
+"""Normal transactions per customer and day, before pay days, look-alikes and patterns."""
 
 _DAY_MS = 86_400_000
 _HOUR_MS = 3_600_000
@@ -97,7 +104,18 @@ class _Validator:
 class TransactionStream:
     """`take(n)`, `take_json(n)` and iteration all advance the same underlying sequence."""
 
-    def __init__(self, world: World, seed: int, start: datetime | None = None, tx_prefix: str = "T") -> None:
+    def __init__(
+        self,
+        world: World,
+        seed: int,
+        start: datetime | None = None,
+        tx_prefix: str = "T",
+        until: datetime | None = None,
+        *,
+        pattern_rates: dict[str, float] | None = None,
+        lookalike_rates: dict[str, float] | None = None,
+    ) -> None:
+        """`pattern_rates`/`lookalike_rates` override `PATTERN_RATES`/`LOOKALIKE_RATES` (a missing name is off)."""
         self._rng = rng = random.Random(seed)
         self._prefix = tx_prefix
         countries = sorted({c.country for c in world.customers})
@@ -105,18 +123,33 @@ class TransactionStream:
         self._profiles = build_profiles(world, rng, self._merchants)
         if not self._profiles:
             raise ValueError("the world has no customer with an active account")
-        self._patterns = PatternBook(world, self._profiles, self._merchants, rng)
+        self._kit = kit = Kit(world, self._profiles, self._merchants, rng)
+        self._patterns = PatternBook(kit, pattern_rates)
+        self._lookalikes = LookalikeBook(kit, lookalike_rates)
+        self._payroll = Payroll(kit, random.Random(f"payroll:{seed}"))
         self._tables = [self._hour_table(hour, weekend) for weekend in (False, True) for hour in range(24)]
-        self._clock = int((start or DEFAULT_START).astimezone(UTC).timestamp() * 1000)
+        self.start = (start or DEFAULT_START).astimezone(UTC)
+        self.until = None if until is None else until.astimezone(UTC)
+        if self.until is not None and self.until <= self.start:
+            raise ValueError("until must be after start")
+        self._clock = int(self.start.timestamp() * 1000)
+        self._end = None if self.until is None else int(self.until.timestamp() * 1000)
         self._gap_ms = _DAY_MS / (len(self._profiles) * TX_PER_CUSTOMER_DAY)
         self._heap: list[tuple[int, int, Json]] = []
         self._order = 0
         self._seq = 0
         self._day = -1
         self._day_text = ""
-        self._billers = {c: self._make_billers(c) for c in countries}
         self._source = self._dicts()
         self._validate = _Validator()
+
+    @classmethod
+    def for_days(
+        cls, world: World, seed: int, days: int, start: datetime | None = None, tx_prefix: str = "T", **rates: Any
+    ) -> TransactionStream:
+        """A stream that ends `days` days after `start` (`pattern_rates`, `lookalike_rates` as in the constructor)."""
+        begin = (start or DEFAULT_START).astimezone(UTC)
+        return cls(world, seed, start=begin, tx_prefix=tx_prefix, until=begin + timedelta(days=days), **rates)
 
     # -- public ---------------------------------------------------------------------------------
 
@@ -134,6 +167,10 @@ class TransactionStream:
         """The next `n` transactions as plain dicts in the public JSON shape (do not mutate nested parts)."""
         return list(islice(self._source, n))
 
+    def iter_dicts(self) -> Iterator[dict[str, Any]]:
+        """The remaining transactions as plain dicts, one at a time (ends at `until`, if set)."""
+        return self._source
+
     def __iter__(self) -> Iterator[Transaction]:
         for d in self._source:
             yield self._validate(d)
@@ -147,22 +184,39 @@ class TransactionStream:
         return list(accumulate(weight(p) for p in self._profiles))
 
     def _dicts(self) -> Iterator[Json]:
-        rng, heap, profiles, patterns = self._rng, self._heap, self._profiles, self._patterns
-        threshold = patterns.total_rate
+        rng, heap, profiles = self._rng, self._heap, self._profiles
+        patterns, lookalikes = self._patterns, self._lookalikes
+        threshold, lookalike_rate = patterns.total_rate, lookalikes.total_rate
+        end = self._end
+        today = -1
         while True:
             hour = self._clock // _HOUR_MS % 24
-            self._clock += 1 + int(rng.expovariate(1.0) * self._gap_ms / _HOUR_RATE[hour])
+            day = self._clock // _DAY_MS
+            weekday = (day + 3) % 7  # 1970-01-01 was a Thursday; Monday is 0
+            self._clock += 1 + int(rng.expovariate(1.0) * self._gap_ms / (_HOUR_RATE[hour] * WEEKDAY_RATE[weekday]))
             clock = self._clock
-            weekend = (clock // _DAY_MS + 3) % 7 >= 5  # 1970-01-01 was a Thursday
-            table = self._tables[hour + 24 * weekend]
+            if end is not None and clock >= end:
+                break
+            if clock // _DAY_MS != today:
+                today = clock // _DAY_MS
+                for ts, tx in self._payroll.day(today * _DAY_MS, clock):
+                    self._push(ts, tx)
+            table = self._tables[hour + 24 * (weekday >= 5)]
             profile = profiles[bisect(table, rng.random() * table[-1])]
             self._push(clock, self._normal(profile))
             if rng.random() < threshold:
                 for ts, episode_tx in patterns.episode(clock):
                     self._push(ts, episode_tx)
+            if rng.random() < lookalike_rate:
+                for ts, episode_tx in lookalikes.episode(clock):
+                    self._push(ts, episode_tx)
             while heap and heap[0][0] <= clock:
                 ts, _, tx = heapq.heappop(heap)
                 yield self._finish(ts, tx)
+        while heap and heap[0][0] < end:  # type: ignore[operator]
+            ts, _, tx = heapq.heappop(heap)
+            yield self._finish(ts, tx)
+        heap.clear()
 
     def _push(self, ts: int, tx: Json) -> None:
         self._order += 1
@@ -179,19 +233,6 @@ class TransactionStream:
         s, ms = divmod(ms, 1000)
         stamp = f"{self._day_text}{h:02d}:{m:02d}:{s:02d}.{ms:03d}Z"
         return {"schema_version": "1", "tx_id": f"{self._prefix}-{self._seq:09d}", "ts": stamp, **tx}
-
-    def _make_billers(self, country: str) -> list[Json]:
-        kinds = ("Power & Water", "Telecom", "Insurance", "Tax Bureau")
-        return [
-            {
-                "customer_id": None,
-                "account_id": f"BILL-{country}-{i + 1:02d}",
-                "name": f"{country} {kind}",
-                "country": country,
-                "bank_bic": catalog.bank_bic(country, i),
-            }
-            for i, kind in enumerate(kinds)
-        ]
 
     def _normal(self, p: Profile) -> Json:
         rng = self._rng
@@ -240,7 +281,7 @@ class TransactionStream:
                 purpose=purpose(rng),
             )
         if tx_type == "payment":
-            payees = p.payees if p.is_company else self._billers[p.country]
+            payees = p.payees if p.is_company else billers(p.country)
             return body(
                 "payment",
                 channel,

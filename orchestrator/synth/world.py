@@ -31,6 +31,8 @@ _RATINGS = ("AAA", "AA", "A", "BBB", "BB", "B", "CCC", "D")
 _RATING_WEIGHTS = (2, 6, 18, 30, 24, 14, 5, 1)
 _RATING_PD = (0.0002, 0.0005, 0.001, 0.003, 0.012, 0.045, 0.20, 1.0)
 _DAILY_LIMIT = {"retail": 20_000, "private": 250_000, "sme": 150_000, "corporate": 5_000_000}  # USD
+_RECENT_SHARE = 0.1
+"""Share of customers onboarded in the eight months before the snapshot (new accounts: where mules hide)."""
 _CREDIT_LIMIT = {"retail": 15_000, "private": 300_000, "sme": 250_000, "corporate": 20_000_000}  # USD
 
 M = TypeVar("M", bound=BaseModel)
@@ -120,6 +122,8 @@ def _customer(rng: random.Random, customer_id: str, country: str) -> Customer:
     city = rng.choice(catalog.CITIES[country])[0]
     kyc = rng.choices(("low", "medium", "high"), weights=(72, 23, 5))[0]
     pep = is_person and rng.random() < (0.05 if segment == "private" else 0.004)
+    recent = rng.random() < _RECENT_SHARE
+    since = AS_OF - timedelta(days=240) if recent else datetime(2010, 1, 1, tzinfo=UTC)
     dob = None
     if is_person:
         dob = date(rng.randint(1945, 2005), rng.randint(1, 12), rng.randint(1, 28))
@@ -132,7 +136,7 @@ def _customer(rng: random.Random, customer_id: str, country: str) -> Customer:
         segment=segment,  # type: ignore[arg-type]
         kyc_risk="high" if pep else kyc,  # type: ignore[arg-type]
         pep=pep,
-        onboarded_at=_moment(rng, datetime(2010, 1, 1, tzinfo=UTC), AS_OF - timedelta(days=30)),
+        onboarded_at=_moment(rng, since, AS_OF - timedelta(days=10)),
         metadata={"city": city},
     )
 

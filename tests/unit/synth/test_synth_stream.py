@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime
-from decimal import Decimal
+from datetime import UTC, datetime, timedelta
 from itertools import islice
 
 import orjson
 import pytest
-from rapidfuzz import fuzz
 
 from riskmesh.contracts import Transaction
-from riskmesh.orchestrator.synth import PATTERN_RATES, TransactionStream, World
+from riskmesh.orchestrator.synth import TransactionStream, World
 
 SAMPLE = 20_000
 
@@ -49,18 +47,18 @@ def test_stream_starts_at_the_given_time_and_uses_the_given_prefix(world: World)
     assert txs[0].tx_id == "W2-000000001"
 
 
-def test_every_pattern_appears_in_a_twenty_thousand_sample(sample: list[Transaction]) -> None:
+def test_most_of_a_sample_at_the_default_rates_is_legitimate(sample: list[Transaction]) -> None:
     patterns = Counter(tx.label.pattern for tx in sample if tx.label)
-    assert set(PATTERN_RATES) <= set(patterns)
-    assert patterns[None] > 0.95 * SAMPLE
+    assert patterns[None] > 0.97 * SAMPLE
+    assert len(set(patterns) - {None}) >= 6
 
 
-def test_fraud_rate_is_between_one_half_and_three_percent(sample: list[Transaction]) -> None:
+def test_fraud_and_aml_rates_are_around_one_percent(sample: list[Transaction]) -> None:
     assert all(tx.label is not None for tx in sample)
     fraud = sum(1 for tx in sample if tx.label and tx.label.is_fraud)
-    assert 0.005 < fraud / SAMPLE < 0.03
+    assert 0.004 < fraud / SAMPLE < 0.02
     aml = sum(1 for tx in sample if tx.label and tx.label.is_suspicious_aml)
-    assert 0.002 < aml / SAMPLE < 0.03
+    assert 0.002 < aml / SAMPLE < 0.015
 
 
 def test_legitimate_transactions_cover_every_type_and_channel(sample: list[Transaction]) -> None:
@@ -88,74 +86,37 @@ def test_currencies_follow_the_customers_accounts(world: World, sample: list[Tra
             assert tx.currency == currency[tx.debtor.account_id]
 
 
-def test_normal_traffic_uses_active_accounts_and_known_devices(
+def test_normal_traffic_uses_active_accounts_and_never_a_fraudsters_device(
     world: World, sample: list[Transaction]
 ) -> None:
     active = {a.account_id for a in world.accounts if a.status == "active"}
-    devices = {d.device_id for d in world.devices}
+    first_seen_in_fraud: set[str] = set()
+    seen = {d.device_id for d in world.devices}
     for tx in sample:
+        device = tx.device.device_id if tx.device and tx.device.device_id else None
         if tx.label and tx.label.pattern is None:
             assert tx.debtor.account_id in active or tx.creditor.account_id in active
-            assert tx.device is None or tx.device.device_id in devices
+            assert device not in first_seen_in_fraud
+        elif device and device not in seen and tx.label and tx.label.is_fraud:
+            first_seen_in_fraud.add(device)
+        if device:
+            seen.add(device)
+    assert first_seen_in_fraud
 
 
-def test_account_takeover_uses_a_new_device_abroad(world: World, sample: list[Transaction]) -> None:
-    devices = {d.device_id for d in world.devices}
-    home = {c.customer_id: c.country for c in world.customers}
-    ato = [tx for tx in sample if tx.label and tx.label.pattern == "account_takeover"]
-    for tx in ato:
-        assert tx.device is not None and tx.device.device_id not in devices
-        assert tx.geo is not None and tx.geo.country != home[tx.debtor.customer_id or ""]
-        assert tx.label is not None and tx.label.is_fraud
+def test_a_stream_with_an_end_stops_there(world: World) -> None:
+    start = datetime(2026, 3, 2, tzinfo=UTC)
+    stream = TransactionStream.for_days(world, seed=8, days=2, start=start)
+    txs = list(stream)
+    assert stream.until == start + timedelta(days=2)
+    assert txs and all(start <= tx.ts < start + timedelta(days=2) for tx in txs)
+    assert txs[-1].ts > start + timedelta(days=1, hours=23)
+    assert stream.take(5) == []
 
 
-def test_card_testing_is_tiny_purchases_then_a_big_one(sample: list[Transaction]) -> None:
-    testing = [tx for tx in sample if tx.label and tx.label.pattern == "card_testing"]
-    assert all(tx.type == "card_purchase" for tx in testing)
-    amounts = [tx.amount for tx in testing if tx.currency == "USD"] or [tx.amount for tx in testing]
-    assert min(amounts) < max(amounts) / 20
-
-
-def test_sanctions_exposure_names_are_near_misses_of_watchlist_names(
-    world: World, sample: list[Transaction]
-) -> None:
-    listed = [name for e in world.watchlist for name in (e.name, *e.aliases)]
-    hits = [tx for tx in sample if tx.label and tx.label.pattern == "sanctions_exposure"]
-    for tx in hits:
-        name = tx.creditor.name or ""
-        assert name not in listed
-        assert max(fuzz.ratio(name.lower(), other.lower()) for other in listed) >= 80
-        assert tx.label is not None and tx.label.is_suspicious_aml and not tx.label.is_fraud
-
-
-def test_high_risk_jurisdiction_pays_into_ir_kp_sy_or_mm(sample: list[Transaction]) -> None:
-    hits = [tx for tx in sample if tx.label and tx.label.pattern == "high_risk_jurisdiction"]
-    assert {tx.creditor.country for tx in hits} <= {"IR", "KP", "SY", "MM"}
-    assert all(tx.creditor.bank_bic for tx in hits)
-
-
-def test_structuring_stays_just_below_the_reporting_threshold(sample: list[Transaction]) -> None:
-    limits = {"USD": 10_000, "CNY": 50_000, "HKD": 120_000, "SGD": 20_000, "EUR": 10_000, "GBP": 10_000}
-    hits = [tx for tx in sample if tx.label and tx.label.pattern == "structuring"]
-    for tx in hits:
-        limit = Decimal(limits[tx.currency])
-        assert limit * Decimal("0.85") <= tx.amount < limit
-
-
-def test_mule_fans_in_then_passes_money_through(sample: list[Transaction]) -> None:
-    legs = [tx for tx in sample if tx.label and tx.label.pattern == "mule"]
-    outgoing = [tx for tx in legs if tx.label and tx.label.is_fraud]
-    incoming = [tx for tx in legs if tx.label and not tx.label.is_fraud]
-    assert len(incoming) > len(outgoing) > 0
-    mules = {tx.debtor.account_id for tx in outgoing}
-    assert {tx.creditor.account_id for tx in incoming} & mules
-    assert all(tx.label is not None and tx.label.is_suspicious_aml for tx in legs)
-
-
-def test_app_scam_pays_a_new_payee_with_a_scam_like_purpose(sample: list[Transaction]) -> None:
-    hits = [tx for tx in sample if tx.label and tx.label.pattern == "app_scam"]
-    keywords = ("guaranteed", "safe account", "fee", "urgent", "verification", "profit")
-    assert all(any(k in (tx.purpose or "") for k in keywords) for tx in hits)
+def test_an_end_before_the_start_is_refused(world: World) -> None:
+    with pytest.raises(ValueError, match="after start"):
+        TransactionStream(world, seed=1, start=datetime(2026, 3, 2, tzinfo=UTC), until=datetime(2026, 3, 1, tzinfo=UTC))
 
 
 def test_take_json_lines_validate_and_match_take(world: World) -> None:
