@@ -16,23 +16,25 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import httpx2
 import orjson
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.server.mcpserver import MCPServer
-from mcp.types import CallToolResult, TextContent
+from mcp.types import CallToolResult, RequestParamsMeta, TextContent
 
 from riskmesh.agents.base import ToolCallError
 
-__all__ = ["CALLER_HEADER", "McpToolCaller"]
+__all__ = ["CALLER_HEADER", "CALLER_META", "McpToolCaller"]
 
 logger = logging.getLogger(__name__)
 
 CALLER_HEADER = "x-riskmesh-caller"
 """Names the calling agent to the MCP server, which applies that caller's permissions and masking."""
+CALLER_META = "io.riskmesh/caller"
+"""The same name in each request's `_meta`: how in-process calls (no HTTP headers) say who calls."""
 
 
 class _Session:
@@ -105,6 +107,7 @@ class McpToolCaller:
         self.caller = caller
         self.timeout_s = timeout_s
         self.calls: dict[str, int] = {}
+        self._meta = cast(RequestParamsMeta, {CALLER_META: caller})
         self._token = token
         self._urls = dict(urls)
         self._servers: dict[str, MCPServer] = {}
@@ -113,7 +116,11 @@ class McpToolCaller:
 
     @classmethod
     def in_process(cls, servers: Mapping[str, MCPServer], caller: str, timeout_s: float = 10.0) -> McpToolCaller:
-        """Real MCP to server instances in this process (tests, the embedded single-process mode)."""
+        """Real MCP to server instances in this process (tests, the embedded single-process mode).
+
+        There are no HTTP headers in process: the caller name travels in each request's `_meta`
+        (`CALLER_META`), so the servers apply the same per-caller policy as over HTTP.
+        """
         tools = cls({}, caller, timeout_s=timeout_s)
         tools._servers = dict(servers)
         return tools
@@ -162,7 +169,7 @@ class McpToolCaller:
         try:
             session = await self._session(server)
             async with asyncio.timeout(self.timeout_s):
-                result = await session.client.call_tool(tool, arguments)
+                result = await session.client.call_tool(tool, arguments, meta=self._meta)
         # Transport boundary: connection refused, a closed stream, a timeout or a protocol error all
         # arrive as different types (connect errors inside anyio ExceptionGroups). Every one of them
         # means the same thing to an agent: the tool was not reached. Drop the session and report it.

@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     # Synthetic world used by `make run`, demo and bench
     world_seed: int = 7
     world_customers: int = Field(default=2000, ge=10)
+    world_dir_override: Path | None = None
+    """Reference data of a given directory instead of the generated world (never overwritten)."""
 
     # Idempotency: how long a decided tx_id is remembered
     decision_ttl_s: int = Field(default=7 * 24 * 3600, ge=60)
@@ -74,4 +76,4 @@ class Settings(BaseSettings):
 
     @property
     def world_dir(self) -> Path:
-        return self.data_dir / "world"
+        return self.world_dir_override or self.data_dir / "world"

@@ -11,6 +11,7 @@ from mcp.types import CallToolResult
 from pydantic import Field
 
 from riskmesh.contracts import CreditRecord
+from riskmesh.mcp_servers.policy import AccessPolicy
 from riskmesh.mcp_servers.stores import ReferenceData
 from riskmesh.mcp_servers.toolkit import ToolGuard, batch_result, check_batch_size
 
@@ -45,14 +46,16 @@ def credit_view(record: CreditRecord, amount: Decimal | None) -> dict[str, Any]:
     return view
 
 
-def build_credit_bureau_server(data: ReferenceData, *, token: str | None = None) -> MCPServer:
+def build_credit_bureau_server(
+    data: ReferenceData, *, token: str | None = None, policy: AccessPolicy | None = None
+) -> MCPServer:
     """An MCPServer answering credit look-ups from the in-memory credit store."""
     server = MCPServer(
         SERVER_NAME,
         version=VERSION,
         instructions="Credit bureau records (rating, PD, limit, exposure, arrears). One call per batch.",
     )
-    guard = ToolGuard(SERVER_NAME, token)
+    guard = ToolGuard(SERVER_NAME, token, policy)
 
     @server.tool(
         description=(

@@ -19,6 +19,9 @@ __all__ = ["HOUR_MS", "compute_batch_features", "features_of"]
 
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
+WEEK_MS = 7 * DAY_MS
+MIN_HOURS_HISTORY = 5
+"""Transactions of history before the hour-of-day habit is judged."""
 
 
 def _known(value: str | None, seen: set[str | None], cold: bool) -> bool | None:
@@ -32,11 +35,14 @@ def features_of(entry: HistoryEntry, history: Sequence[HistoryEntry]) -> dict[st
     n = len(history)
     cold = n == 0
     amounts = [h.amount for h in history]
-    day = [h for h in history if h.ts_ms >= entry.ts_ms - DAY_MS]
-    count_1h = sum(1 for h in day if h.ts_ms >= entry.ts_ms - HOUR_MS)
+    week = [h for h in history if h.ts_ms >= entry.ts_ms - WEEK_MS]
+    day = [h for h in week if h.ts_ms >= entry.ts_ms - DAY_MS]
+    hour = [h for h in day if h.ts_ms >= entry.ts_ms - HOUR_MS]
+    count_1h = len(hour)
     mean = math.fsum(amounts) / n if n else None
     std = math.sqrt(math.fsum((a - mean) ** 2 for a in amounts) / n) if n >= 2 and mean is not None else None
     last = history[-1] if history else None
+    channels = {h.channel for h in history if h.channel is not None}
     return {
         "n_history": n,
         "count_1h": count_1h,
@@ -53,7 +59,24 @@ def features_of(entry: HistoryEntry, history: Sequence[HistoryEntry]) -> dict[st
         "last_country": last.country if last else None,
         "distinct_devices_24h": len({h.device_id for h in day if h.device_id is not None}),
         "distinct_payees_24h": len({h.payee for h in day if h.payee is not None}),
+        "sum_1h": round(math.fsum(h.amount for h in hour), 6),
+        "count_7d": len(week),
+        "sum_7d": round(math.fsum(h.amount for h in week), 6),
+        "known_channel": _known(entry.channel, channels, cold or not channels),
+        **_hour_habit(entry, history),
     }
+
+
+def _hour_habit(entry: HistoryEntry, history: Sequence[HistoryEntry]) -> dict[str, Any]:
+    """Is the UTC hour of day usual for this account? Within ±1 h of an hour seen at least twice."""
+    if len(history) < MIN_HOURS_HISTORY:
+        return {"hour_typical": None, "hour_share": None}
+    counts = [0] * 24
+    for h in history:
+        counts[(h.ts_ms // HOUR_MS) % 24] += 1
+    now = (entry.ts_ms // HOUR_MS) % 24
+    near = [counts[(now + d) % 24] for d in (-1, 0, 1)]
+    return {"hour_typical": max(near) >= 2, "hour_share": round(sum(near) / len(history), 4)}
 
 
 def compute_batch_features(

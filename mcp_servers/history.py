@@ -36,15 +36,20 @@ class HistoryEntry(NamedTuple):
     ip: str | None = None
     country: str | None = None
     payee: str | None = None
+    channel: str | None = None
 
     def encode(self) -> bytes:
         """Deterministic member bytes: the same transaction always encodes the same way."""
-        return orjson.dumps([self.tx_id, self.amount, self.device_id, self.ip, self.country, self.payee])
+        fields = [self.tx_id, self.amount, self.device_id, self.ip, self.country, self.payee]
+        if self.channel is not None:  # entries written before channels were kept stay 6 long
+            fields.append(self.channel)
+        return orjson.dumps(fields)
 
     @classmethod
     def decode(cls, member: bytes | str, score: float) -> HistoryEntry:
-        tx_id, amount, device_id, ip, country, payee = orjson.loads(member)
-        return cls(int(score), tx_id, float(amount), device_id, ip, country, payee)
+        tx_id, amount, device_id, ip, country, payee, *rest = orjson.loads(member)
+        channel = rest[0] if rest else None
+        return cls(int(score), tx_id, float(amount), device_id, ip, country, payee, channel)
 
 
 @runtime_checkable

@@ -17,6 +17,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from riskmesh.contracts import Alert, Reason
 from riskmesh.mcp_servers.action_store import ActionRecord, ActionStore
+from riskmesh.mcp_servers.policy import AccessPolicy
 from riskmesh.mcp_servers.toolkit import ToolGuard, batch_result, check_batch_size
 
 __all__ = ["SERVER_NAME", "DecisionItem", "alert_id_for", "alert_priority", "build_risk_actions_server"]
@@ -82,14 +83,16 @@ def to_record(item: DecisionItem) -> ActionRecord:
     return ActionRecord(item.tx_id, result, alert, alert_priority(item.risk_score, item.amount))
 
 
-def build_risk_actions_server(store: ActionStore, *, token: str | None = None) -> MCPServer:
+def build_risk_actions_server(
+    store: ActionStore, *, token: str | None = None, policy: AccessPolicy | None = None
+) -> MCPServer:
     """An MCPServer applying decisions through `store` (in memory or Redis)."""
     server = MCPServer(
         SERVER_NAME,
         version=VERSION,
         instructions="Carries decisions out: holds, blocks, the analyst alert queue. Idempotent per tx_id.",
     )
-    guard = ToolGuard(SERVER_NAME, token)
+    guard = ToolGuard(SERVER_NAME, token, policy)
 
     @server.tool(
         description=(

@@ -1,7 +1,8 @@
 """Fuzzy name screening against watchlists (rapidfuzz), fast enough for 500 names against ~20k names.
 
-Names and aliases are normalised (case, diacritics, punctuation, company forms) and their tokens
-sorted, so word order does not matter ("SMITH, John" = "John Smith"). A blocking step runs
+Names and aliases are normalised (case, diacritics, punctuation, company forms, common
+transliterations such as Mohammed/Muhammad or Yousef/Yusuf) and their tokens sorted, so word
+order does not matter ("SMITH, John" = "John Smith"). A blocking step runs
 rapidfuzz's C `process.extract` with a score cut-off over all normalised names; only those
 candidates are rescored with `token_sort_ratio` / `token_set_ratio`. Results are cached per
 normalised name, since the same customers are screened again and again.
@@ -35,8 +36,28 @@ ooo oao zao pao jsc ojsc cjsc pjsc ao tov pp bv nv spa srl sl sro as asa ab oy k
 fze fzco fzc fz the
 """
 COMPANY_FORMS = frozenset(_COMPANY_FORM_WORDS.split())
+_TRANSLITERATION_GROUPS = """
+muhammad mohammed mohammad mohamed muhammed mohamad mohamad muhamad mohd
+yusuf yousef youssef yusef yousuf yousif yusif
+ahmad ahmed
+husain hussein hussain hossein husein
+abd abdul abdel abdoul
+usama osama
+umar omar
+hasan hassan
+mahmud mahmoud
+sergei sergey
+aleksandr alexander aleksander alexandr
+yuri yuriy iurii yury
+evgeni evgeny yevgeniy evgeniy yevgeny
+"""
+TRANSLITERATIONS: dict[str, str] = {
+    variant: group.split()[0] for group in _TRANSLITERATION_GROUPS.strip().splitlines() for variant in group.split()
+}
+"""Common romanisations of one name ▶ one canonical spelling (applied per token, after case folding)."""
 _PUNCTUATION = re.compile(r"[^\w\s]|_", re.UNICODE)
 _SPACES = re.compile(r"\s+")
+_APOSTROPHES = re.compile("['\u2019\u02bc`]")
 
 
 def normalise_name(name: str) -> str:
@@ -45,11 +66,12 @@ def normalise_name(name: str) -> str:
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
     # "L.L.C." and "S.A." lose their dots before splitting so they read as one company-form token
     stripped = re.sub(r"\b(\w)\.(?=\w\.)", r"\1", stripped)
+    stripped = _APOSTROPHES.sub("", stripped)  # "Ch'oe", "O'Brien": one word, not two
     tokens = _SPACES.split(_PUNCTUATION.sub(" ", stripped).strip())
     kept = [t for t in tokens if t and t not in COMPANY_FORMS]
     if not kept:  # a name that is only a company form ("The Company Ltd") keeps its words
         kept = [t for t in tokens if t]
-    return " ".join(sorted(kept))
+    return " ".join(sorted(TRANSLITERATIONS.get(t, t) for t in kept))
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,9 +113,7 @@ class NameScreener:
         # ratio = 2·matches / (len a + len b): bounds the lengths of names that can reach the cut-off
         low = bisect_left(self._lengths, len(query) * cutoff / (200 - cutoff))
         high = bisect_right(self._lengths, len(query) * (200 - cutoff) / cutoff)
-        blocked = process.extract(
-            query, self._choices[low:high], scorer=fuzz.ratio, score_cutoff=cutoff, limit=50
-        )
+        blocked = process.extract(query, self._choices[low:high], scorer=fuzz.ratio, score_cutoff=cutoff, limit=50)
         best: dict[int, tuple[int, str, float]] = {}
         multi_token = " " in query
         for _choice, _score, position in blocked:
@@ -120,9 +140,7 @@ class NameScreener:
             found = sorted(found, key=lambda c: (-c[2], country not in self.entries[c[0]].countries))
         return [self._describe(query, country, *c) for c in found[:MAX_CANDIDATES]]
 
-    def _describe(
-        self, query: str, country: str | None, index: int, alias: str, score: float
-    ) -> dict[str, Any]:
+    def _describe(self, query: str, country: str | None, index: int, alias: str, score: float) -> dict[str, Any]:
         entry = self.entries[index]
         country_match = None if not country or not entry.countries else country in entry.countries
         exact = query == normalise_name(alias)

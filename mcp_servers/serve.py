@@ -2,9 +2,12 @@
 
     python -m riskmesh.mcp_servers.serve --world DIR --redis-url URL --host 127.0.0.1 \\
         --port customer-data=8101 --port transactions=8102 --port credit-bureau=8103 \\
-        --port watchlists=8104 --port risk-actions=8105 [--token TOKEN] [--only NAME ...]
+        --port watchlists=8104 --port risk-actions=8105 --port risk-graph=8106 [--token TOKEN] \\
+        [--only NAME ...] [--policy FILE.json]
 
-Each server answers MCP at `/mcp` (stateless, JSON responses) and `GET /healthz` with 200.
+Without `--only`, the servers given a `--port` are served. Every server holds callers to the
+permission policy (`policy.py`, or the JSON file of `--policy`). Each server answers MCP at
+`/mcp` (stateless, JSON responses) and `GET /healthz` with 200.
 Once every server listens, one line `riskmesh-mcp ready name=url ...` goes to stdout (port 0
 picks a free port; the line tells which). SIGTERM / SIGINT stop all servers cleanly.
 Without `--redis-url`, feature history and actions live in memory (single process only).
@@ -34,19 +37,22 @@ from starlette.responses import JSONResponse, Response
 from riskmesh.mcp_servers.action_store import MemoryActionStore, RedisActionStore
 from riskmesh.mcp_servers.credit_bureau import build_credit_bureau_server
 from riskmesh.mcp_servers.customer_data import build_customer_data_server
+from riskmesh.mcp_servers.graph_store import MemoryGraphStore
 from riskmesh.mcp_servers.history import MemoryHistoryStore, RedisHistoryStore
+from riskmesh.mcp_servers.policy import AccessPolicy, load_policy
 from riskmesh.mcp_servers.risk_actions import build_risk_actions_server
+from riskmesh.mcp_servers.risk_graph import build_risk_graph_server
 from riskmesh.mcp_servers.screening import NameScreener
-from riskmesh.mcp_servers.stores import load_reference_data
+from riskmesh.mcp_servers.stores import ReferenceData, load_reference_data
 from riskmesh.mcp_servers.transactions import build_transactions_server
-from riskmesh.mcp_servers.watchlist_loaders import load_ofac_dir
+from riskmesh.mcp_servers.watchlist_loaders import load_ofac_dir, load_opensanctions
 from riskmesh.mcp_servers.watchlists import build_watchlists_server
 
 __all__ = ["SERVER_NAMES", "build_servers", "http_app", "main"]
 
 logger = logging.getLogger("riskmesh.mcp.serve")
 
-SERVER_NAMES = ("customer-data", "transactions", "credit-bureau", "watchlists", "risk-actions")
+SERVER_NAMES = ("customer-data", "transactions", "credit-bureau", "watchlists", "risk-actions", "risk-graph")
 READY_PREFIX = "riskmesh-mcp ready"
 _QUIET_LOGGERS = ("httpx", "httpx2", "httpcore", "mcp", "uvicorn.access", "uvicorn.error", "sse_starlette")
 
@@ -57,32 +63,52 @@ def build_servers(
     *,
     token: str | None = None,
     ofac_dir: Path | str | None = None,
+    opensanctions: Path | str | None = None,
     only: Sequence[str] | None = None,
+    policy: AccessPolicy | None = None,
 ) -> dict[str, MCPServer]:
     """Every MCP data server (or those named in `only`), wired to one world's reference data.
 
     `redis` is a `redis.asyncio.Redis` for the stateful servers (transactions, risk-actions);
-    None keeps their state in memory. `token`, when set, is required as `Bearer` on HTTP calls.
+    None keeps their state in memory. The risk graph is always in memory (process lifetime).
+    `token`, when set, is required as `Bearer` on HTTP calls; `policy` (default: `DEFAULT_POLICY`)
+    says what each named caller may call and see.
     """
     names = list(only) if only else list(SERVER_NAMES)
     unknown = sorted(set(names) - set(SERVER_NAMES))
     if unknown:
         raise ValueError(f"unknown MCP server(s) {unknown}; choose from {list(SERVER_NAMES)}")
     data = load_reference_data(world_dir)
+    policy = policy if policy is not None else AccessPolicy.default()
     builders: dict[str, Callable[[], MCPServer]] = {
-        "customer-data": lambda: build_customer_data_server(data, token=token),
+        "customer-data": lambda: build_customer_data_server(data, token=token, policy=policy),
         "transactions": lambda: build_transactions_server(
-            RedisHistoryStore(redis) if redis is not None else MemoryHistoryStore(), token=token
+            RedisHistoryStore(redis) if redis is not None else MemoryHistoryStore(), token=token, policy=policy
         ),
-        "credit-bureau": lambda: build_credit_bureau_server(data, token=token),
+        "credit-bureau": lambda: build_credit_bureau_server(data, token=token, policy=policy),
         "watchlists": lambda: build_watchlists_server(
-            NameScreener([*data.watchlist, *(load_ofac_dir(Path(ofac_dir)) if ofac_dir else [])]), token=token
+            NameScreener(
+                [
+                    *data.watchlist,
+                    *(load_ofac_dir(Path(ofac_dir)) if ofac_dir else []),
+                    *(load_opensanctions(Path(opensanctions)) if opensanctions else []),
+                ]
+            ),
+            token=token,
+            policy=policy,
         ),
         "risk-actions": lambda: build_risk_actions_server(
-            RedisActionStore(redis) if redis is not None else MemoryActionStore(), token=token
+            RedisActionStore(redis) if redis is not None else MemoryActionStore(), token=token, policy=policy
         ),
+        "risk-graph": lambda: build_risk_graph_server(_seeded_graph(data), token=token, policy=policy),
     }
     return {name: builders[name]() for name in names}
+
+
+def _seeded_graph(data: ReferenceData) -> MemoryGraphStore:
+    store = MemoryGraphStore()
+    store.seed(data)
+    return store
 
 
 async def _healthz(_request: Request) -> Response:
@@ -125,9 +151,7 @@ def _bound_port(server: uvicorn.Server, fallback: int) -> int:
     return fallback
 
 
-async def _wait_started(
-    servers: Mapping[str, uvicorn.Server], tasks: Mapping[str, asyncio.Task[None]]
-) -> None:
+async def _wait_started(servers: Mapping[str, uvicorn.Server], tasks: Mapping[str, asyncio.Task[None]]) -> None:
     """Until every server listens or one has stopped (uvicorn offers a flag, not an event)."""
     while not all(s.started for s in servers.values()):
         if any(t.done() for t in tasks.values()):
@@ -180,14 +204,16 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--port", action="append", default=[], metavar="NAME=PORT")
     parser.add_argument("--token", default=os.environ.get("RISKMESH_MCP_TOKEN"), help="bearer token")
     parser.add_argument("--only", nargs="+", choices=SERVER_NAMES, metavar="NAME")
-    parser.add_argument("--ofac-dir", type=Path, help="directory with OFAC sdn.csv / alt.csv")
+    parser.add_argument("--ofac-dir", type=Path, help="directory with OFAC sdn.csv / alt.csv / add.csv")
+    parser.add_argument("--opensanctions", type=Path, help="OpenSanctions targets.simple.csv to screen against")
+    parser.add_argument("--policy", type=Path, help="JSON caller policy replacing the built-in DEFAULT_POLICY")
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     return parser.parse_args(argv)
 
 
 async def _run(args: argparse.Namespace) -> int:
     ports = _parse_ports(args.port)
-    names = list(args.only or SERVER_NAMES)
+    names = list(args.only or [n for n in SERVER_NAMES if n in ports] or SERVER_NAMES)
     missing = [n for n in names if n not in ports]
     if missing:
         raise SystemExit(f"no --port given for {missing}")
@@ -198,7 +224,13 @@ async def _run(args: argparse.Namespace) -> int:
         redis_client = Redis.from_url(args.redis_url)
     try:
         servers = build_servers(
-            args.world, redis_client, token=args.token, ofac_dir=args.ofac_dir, only=names
+            args.world,
+            redis_client,
+            token=args.token,
+            ofac_dir=args.ofac_dir,
+            opensanctions=args.opensanctions,
+            only=names,
+            policy=load_policy(args.policy),
         )
         return await serve_all({n: http_app(s) for n, s in servers.items()}, args.host, ports)
     finally:

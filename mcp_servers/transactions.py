@@ -17,6 +17,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from riskmesh.mcp_servers.features import compute_batch_features
 from riskmesh.mcp_servers.history import DEFAULT_MAX_ENTRIES, HistoryEntry, HistoryStore
+from riskmesh.mcp_servers.policy import AccessPolicy
 from riskmesh.mcp_servers.toolkit import ToolGuard, batch_result, check_batch_size
 
 __all__ = ["SERVER_NAME", "TxEvent", "build_transactions_server", "to_entry"]
@@ -53,11 +54,16 @@ def to_entry(event: TxEvent) -> HistoryEntry:
         ip=event.ip,
         country=event.country,
         payee=event.creditor_account_id,
+        channel=event.channel,
     )
 
 
 def build_transactions_server(
-    history: HistoryStore, *, token: str | None = None, max_entries: int = DEFAULT_MAX_ENTRIES
+    history: HistoryStore,
+    *,
+    token: str | None = None,
+    policy: AccessPolicy | None = None,
+    max_entries: int = DEFAULT_MAX_ENTRIES,
 ) -> MCPServer:
     """An MCPServer computing features from `history` (in memory or Redis)."""
     server = MCPServer(
@@ -65,7 +71,7 @@ def build_transactions_server(
         version=VERSION,
         instructions="Account behaviour profiles and velocity features. One call per micro-batch.",
     )
-    guard = ToolGuard(SERVER_NAME, token)
+    guard = ToolGuard(SERVER_NAME, token, policy)
 
     @server.tool(
         description=(
@@ -73,7 +79,10 @@ def build_transactions_server(
             "history strictly before the transaction (the transaction itself excluded). Returns "
             '{"features": {tx_id: {"n_history", "count_1h", "count_24h", "sum_24h", "amount_mean", '
             '"amount_std", "amount_max", "known_device", "known_ip", "known_country", "known_payee", '
-            '"seconds_since_last", "last_country", "distinct_devices_24h", "distinct_payees_24h"}}}. '
+            '"seconds_since_last", "last_country", "distinct_devices_24h", "distinct_payees_24h", "sum_1h", '
+            '"count_7d", "sum_7d" (7d within the last 64 transactions kept), "known_channel", '
+            '"hour_typical" (UTC hour within ±1 h of an hour seen ≥ 2 times; null under 5 transactions), '
+            '"hour_share" (share of history within ±1 h)}}}. '
             "No history: n_history 0 and nulls. observe=true also records the batch into the history "
             "(idempotent per tx_id); the answer is the same either way and for any call order."
         ),

@@ -8,6 +8,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import CallToolResult
 from pydantic import BaseModel, ConfigDict, Field
 
+from riskmesh.mcp_servers.policy import AccessPolicy
 from riskmesh.mcp_servers.screening import MAX_CANDIDATES, NameScreener
 from riskmesh.mcp_servers.toolkit import ToolGuard, batch_result, check_batch_size
 
@@ -27,14 +28,16 @@ class NameQuery(BaseModel):
     country: str | None = Field(default=None, description="ISO 3166-1 alpha-2, breaks ties between entries")
 
 
-def build_watchlists_server(screener: NameScreener, *, token: str | None = None) -> MCPServer:
+def build_watchlists_server(
+    screener: NameScreener, *, token: str | None = None, policy: AccessPolicy | None = None
+) -> MCPServer:
     """An MCPServer screening names against the entries indexed in `screener`."""
     server = MCPServer(
         SERVER_NAME,
         version=VERSION,
         instructions="Sanctions and watchlist name screening (fuzzy, order- and accent-insensitive).",
     )
-    guard = ToolGuard(SERVER_NAME, token)
+    guard = ToolGuard(SERVER_NAME, token, policy)
 
     @server.tool(
         description=(

@@ -21,10 +21,10 @@ __all__ = ["Stack", "ensure_world"]
 log = logging.getLogger("riskmesh.stack")
 
 MCP_FOR_AGENT: dict[str, tuple[str, ...]] = {
-    "fraud": ("customer-data", "transactions"),
+    "fraud": ("customer-data", "transactions", "risk-graph"),
     "credit": ("credit-bureau", "customer-data"),
     "behaviour": ("transactions",),
-    "compliance": ("watchlists", "customer-data"),
+    "compliance": ("watchlists", "customer-data", "risk-graph"),
     "aggregation": (),
     "action": ("risk-actions",),
 }
@@ -34,6 +34,8 @@ def ensure_world(settings: Settings) -> Path:
     """Generate the seeded synthetic reference data once; reuse it afterwards."""
     from riskmesh.orchestrator.synth import World
 
+    if settings.world_dir_override is not None:  # given reference data: use as is
+        return settings.world_dir_override
     world_dir = settings.world_dir
     marker = world_dir / f".seed-{settings.world_seed}-{settings.world_customers}"
     if not marker.exists():

@@ -9,7 +9,9 @@ from pathlib import Path
 __all__ = ["AGENT_KINDS", "MCP_SERVERS", "AgentEndpoint", "StackInfo"]
 
 AGENT_KINDS: tuple[str, ...] = ("fraud", "credit", "behaviour", "compliance", "aggregation", "action")
-MCP_SERVERS: tuple[str, ...] = ("customer-data", "transactions", "credit-bureau", "watchlists", "risk-actions")
+MCP_SERVERS: tuple[str, ...] = (
+    "customer-data", "transactions", "credit-bureau", "watchlists", "risk-graph", "risk-actions",
+)
 
 
 @dataclass(frozen=True)

@@ -21,16 +21,32 @@ def hit(score: float, name: str = "ACME TRADING LIMITED", alias: str | None = No
     }
 
 
-def agent_with(matches: dict[str, list] | None = None, ref=None, config=None) -> tuple[ComplianceAgent, FakeTools]:
-    """`matches` maps a screened *name* to the watchlist hits the server returns for it."""
+QUIET_GRAPH = {
+    "known": True, "fan_in": 1, "fan_out": 2, "fan_in_24h": 0, "fan_out_24h": 1, "in_amount_24h": 0.0,
+    "out_amount_24h": 120.0, "pass_through_ratio": None, "in_cycle": False, "cycle_length": None,
+    "is_bad": False, "accounts_sharing_device": 0, "accounts_sharing_ip": 0, "distance_to_bad": None,
+    "nearest_bad": None, "nearest_bad_reason": None,
+}  # fmt: skip
+
+
+def agent_with(
+    matches: dict[str, list] | None = None, ref=None, config=None, graph: dict[str, dict] | None = None
+) -> tuple[ComplianceAgent, FakeTools]:
+    """`matches` maps a screened *name* to its watchlist hits; `graph` maps a ref ("T1:debtor") to
+    changes of the quiet graph features."""
 
     def screen(arguments: dict) -> dict:
         return {"results": {n["ref"]: (matches or {}).get(n["name"], []) for n in arguments["names"]}}
+
+    def features(arguments: dict) -> dict:
+        return {"features": {i["ref"]: {**QUIET_GRAPH, **(graph or {}).get(i["ref"], {})} for i in arguments["items"]}}
 
     tools = FakeTools(
         {
             ("customer-data", "get_customers_batch"): ref or reference(),
             ("watchlists", "screen_names_batch"): screen,
+            ("risk-graph", "observe_batch"): lambda arguments: {"observed": len(arguments["transactions"])},
+            ("risk-graph", "graph_features_batch"): features,
         }
     )
     return ComplianceAgent(tools, config), tools
@@ -148,4 +164,75 @@ async def test_screening_failure_fails_the_batch_rather_than_skipping_screening(
     agent, tools = agent_with()
     tools.script[("watchlists", "screen_names_batch")] = ToolCallError("watchlists", "screen_names_batch", "down")
     with pytest.raises(AgentDataError, match="compliance agent"):
+        await agent.assess([make_tx()])
+
+
+async def test_the_batch_is_observed_into_the_graph_once_and_both_accounts_are_queried_in_one_call():
+    agent, tools = agent_with()
+    await agent.assess([make_tx("T1"), make_tx("T2", type="deposit", channel="atm")])
+    [observed] = tools.calls_to("risk-graph", "observe_batch")
+    [queried] = tools.calls_to("risk-graph", "graph_features_batch")
+    assert [e["tx_id"] for e in observed["transactions"]] == ["T1", "T2"]
+    assert observed["transactions"][0] == {
+        "tx_id": "T1", "ts": "2026-11-21T09:15:02.123Z", "debtor_account_id": "A1", "creditor_account_id": "B1",
+        "amount": "120.00", "device_id": "D1", "ip": "203.0.113.7",
+    }  # fmt: skip
+    assert "device_id" not in observed["transactions"][1]  # a deposit's device is not the till's
+    refs = {i["ref"]: i for i in queried["items"]}
+    assert set(refs) == {"T1:debtor", "T1:creditor", "T2:debtor", "T2:creditor"}
+    assert refs["T1:debtor"]["device_id"] == "D1" and "device_id" not in refs["T1:creditor"]
+    assert refs["T2:creditor"]["device_id"] == "D1"
+
+
+async def test_quiet_graph_features_add_no_reason():
+    agent, _ = agent_with()
+    [verdict] = await agent.assess([make_tx()])
+    assert codes(verdict) == {"COMPLIANCE_CLEAR"}
+    assert verdict.evidence["graph"]["debtor"]["fan_out"] == 2
+
+
+async def test_a_collecting_account_that_pays_on_is_a_mule_signal():
+    graph = {"T1:creditor": {"fan_in_24h": 9, "fan_out_24h": 2, "pass_through_ratio": 0.95, "in_amount_24h": 9000.0}}
+    agent, _ = agent_with(graph=graph)
+    [verdict] = await agent.assess([make_tx()])
+    assert "COMPLIANCE_MULE_FAN_IN_OUT" in codes(verdict)
+    assert "COMPLIANCE_RAPID_PASS_THROUGH" not in codes(verdict)  # the stronger pattern explains it
+    assert "creditor" in next(r.detail for r in verdict.reasons if r.code == "COMPLIANCE_MULE_FAN_IN_OUT")
+
+
+async def test_money_leaving_as_fast_as_it_arrives_is_rapid_pass_through():
+    agent, _ = agent_with(graph={"T1:debtor": {"pass_through_ratio": 0.98, "in_amount_24h": 5000.0}})
+    [verdict] = await agent.assess([make_tx()])
+    assert "COMPLIANCE_RAPID_PASS_THROUGH" in codes(verdict)
+    small, _ = agent_with(graph={"T1:debtor": {"pass_through_ratio": 0.98, "in_amount_24h": 50.0}})
+    assert "COMPLIANCE_RAPID_PASS_THROUGH" not in codes((await small.assess([make_tx()]))[0])
+
+
+@pytest.mark.parametrize(
+    ("changes", "code"),
+    [
+        ({"accounts_sharing_device": 4}, "COMPLIANCE_SHARED_DEVICE"),
+        ({"accounts_sharing_ip": 7}, "COMPLIANCE_SHARED_IP"),
+        ({"in_cycle": True, "cycle_length": 3}, "COMPLIANCE_PAYMENT_RING"),
+        ({"distance_to_bad": 1, "nearest_bad": "account:X", "nearest_bad_reason": "mule"}, "COMPLIANCE_NEAR_KNOWN_BAD"),
+    ],
+)
+async def test_graph_indicators_each_raise_their_reason(changes, code):
+    agent, _ = agent_with(graph={"T1:debtor": changes})
+    [verdict] = await agent.assess([make_tx()])
+    assert code in codes(verdict)
+    assert not verdict.hard_block
+
+
+async def test_a_known_bad_party_weighs_more_than_one_two_hops_away():
+    near, _ = agent_with(graph={"T1:creditor": {"distance_to_bad": 0, "nearest_bad": "account:B1"}})
+    far, _ = agent_with(graph={"T1:creditor": {"distance_to_bad": 2, "nearest_bad": "account:Q"}})
+    [v_near], [v_far] = await near.assess([make_tx()]), await far.assess([make_tx()])
+    assert v_near.score > v_far.score > 0.1
+
+
+async def test_a_failing_graph_fails_the_batch_closed():
+    agent, tools = agent_with()
+    tools.script[("risk-graph", "observe_batch")] = ToolCallError("risk-graph", "observe_batch", "down")
+    with pytest.raises(AgentDataError, match=r"risk-graph\.observe_batch"):
         await agent.assess([make_tx()])

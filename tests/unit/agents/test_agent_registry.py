@@ -37,7 +37,8 @@ def test_unknown_kind_and_missing_tools_are_refused():
 def test_every_kind_declares_its_mcp_servers():
     assert set(MCP_SERVERS_FOR_AGENT) == set(AGENT_KINDS)
     assert MCP_SERVERS_FOR_AGENT["aggregation"] == ()
-    assert MCP_SERVERS_FOR_AGENT["fraud"] == ("customer-data", "transactions")
+    assert MCP_SERVERS_FOR_AGENT["fraud"] == ("customer-data", "transactions", "risk-graph")
+    assert "risk-graph" in MCP_SERVERS_FOR_AGENT["compliance"]
 
 
 def test_agents_never_import_a_data_store():

@@ -55,9 +55,7 @@ async def test_the_first_result_of_a_tx_wins_and_a_repeat_writes_nothing(store: 
 
 
 async def test_open_alerts_come_highest_priority_first_up_to_the_limit(store: ActionStore) -> None:
-    await store.apply(
-        [_review(1, 0.5), _review(2, 0.9), _review(3, 0.7), _review(4, 0.7, priority=0.7e6 + 5)]
-    )
+    await store.apply([_review(1, 0.5), _review(2, 0.9), _review(3, 0.7), _review(4, 0.7, priority=0.7e6 + 5)])
     assert [a.alert_id for a in await store.list_open(10)] == ["AL-2", "AL-4", "AL-3", "AL-1"]
     assert [a.alert_id for a in await store.list_open(2)] == ["AL-2", "AL-4"]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -85,8 +86,26 @@ async def test_credit_without_amounts_has_no_utilisation_after(servers) -> None:
 
 async def test_a_malformed_amount_is_refused_with_a_clear_message(servers) -> None:
     async with Client(servers["credit-bureau"]) as client:
-        result = await client.call_tool(
-            "get_credit_batch", {"customer_ids": ["C1"], "amounts": {"C1": "lots"}}
-        )
+        result = await client.call_tool("get_credit_batch", {"customer_ids": ["C1"], "amounts": {"C1": "lots"}})
     assert result.is_error
     assert "not a decimal amount" in result.content[0].text
+
+
+async def test_one_call_gives_the_owners_of_the_accounts_asked_with_kyc_pep_and_controls(world_dir: Path) -> None:
+    frozen = {
+        "account_id": "A2-01", "customer_id": "C2", "opened_at": "2021-05-06T00:00:00Z", "product": "current",
+        "currency": "HKD", "status": "frozen",
+    }  # fmt: skip
+    with (world_dir / "accounts.jsonl").open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(frozen) + "\n")
+    servers = build_servers(world_dir, None, only=["customer-data"])
+    async with Client(servers["customer-data"]) as client:
+        result = await client.call_tool("get_customers_batch", {"customer_ids": [], "account_ids": ["A1-01", "A2-01"]})
+    body = result.structured_content
+    assert body["owners"] == {"A1-01": "C1", "A2-01": "C2"}
+    assert set(body["customers"]) == {"C1", "C2"}  # owners come back although no customer id was asked
+    assert (body["customers"]["C2"]["kyc_risk"], body["customers"]["C2"]["pep"]) == ("medium", False)
+    assert body["accounts"]["A1-01"]["controls"] == {
+        "status": "active", "payments_blocked": False, "daily_limit": "50000"
+    }  # fmt: skip
+    assert body["accounts"]["A2-01"]["controls"]["payments_blocked"] is True

@@ -25,9 +25,7 @@ async def test_an_unknown_account_has_an_empty_history(store: HistoryStore) -> N
 
 
 async def test_observed_entries_come_back_oldest_first_with_all_fields(store: HistoryStore) -> None:
-    await store.observe(
-        {"A": [_entry(2000, "t2", 2.5), _entry(1000, "t1", 1.25, None)], "B": [_entry(5, "b")]}
-    )
+    await store.observe({"A": [_entry(2000, "t2", 2.5), _entry(1000, "t1", 1.25, None)], "B": [_entry(5, "b")]})
     loaded = await store.load(["A", "B", "C"])
     assert loaded["A"] == [_entry(1000, "t1", 1.25, None), _entry(2000, "t2", 2.5)]
     assert loaded["B"] == [_entry(5, "b")]

@@ -129,9 +129,7 @@ async def test_old_transactions_fall_out_of_the_one_hour_and_one_day_windows(ser
 
 async def test_a_batch_item_without_an_offset_or_with_a_bad_amount_is_refused(server) -> None:
     async with Client(server) as client:
-        naive = await client.call_tool(
-            "features_batch", {"transactions": [{**_tx(1, 0), "ts": "2026-11-21T09:00"}]}
-        )
+        naive = await client.call_tool("features_batch", {"transactions": [{**_tx(1, 0), "ts": "2026-11-21T09:00"}]})
         bad_amount = await client.call_tool("features_batch", {"transactions": [_tx(1, 0, "abc")]})
     assert naive.is_error and bad_amount.is_error
 
@@ -158,3 +156,23 @@ async def test_observing_uses_one_round_trip_to_read_and_one_to_write(redis_clie
         await _features(client, batch)
     assert len(calls) == 2
     assert calls[0] == 4  # one read per distinct account
+
+
+async def test_channel_and_hour_habits_and_seven_day_velocity_are_profiled(server) -> None:
+    usual = [_tx(i, i) for i in range(1, 7)]  # six mobile payments around 09:00 UTC
+    night = _tx(7, 0, channel="wire", ts="2026-11-21T21:00:00.000Z")
+    morning = _tx(8, 30, ts="2026-11-21T09:30:00.000Z")
+    async with Client(server) as client:
+        await _features(client, usual)
+        features = await _features(client, [night, morning], observe=False)
+    assert (features["T7"]["known_channel"], features["T7"]["hour_typical"]) == (False, False)
+    assert (features["T8"]["known_channel"], features["T8"]["hour_typical"]) == (True, True)
+    assert features["T8"]["hour_share"] == 1.0
+    assert (features["T8"]["count_7d"], features["T8"]["sum_7d"], features["T8"]["sum_1h"]) == (6, 600.0, 600.0)
+
+
+async def test_a_cold_account_has_no_channel_or_hour_habit_yet(server) -> None:
+    async with Client(server) as client:
+        features = (await _features(client, [_tx(1, 0)]))["T1"]
+    assert (features["known_channel"], features["hour_typical"], features["hour_share"]) == (None, None, None)
+    assert (features["count_7d"], features["sum_7d"]) == (0, 0)

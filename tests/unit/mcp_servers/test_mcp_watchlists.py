@@ -8,10 +8,17 @@ from pathlib import Path
 
 import pytest
 from mcp import Client
+from screening_corpus import ordinary_names, perturb
 
 from riskmesh.mcp_servers.screening import NameScreener, normalise_name
 from riskmesh.mcp_servers.stores import load_reference_data
-from riskmesh.mcp_servers.watchlist_loaders import load_ofac_alt, load_ofac_dir, load_ofac_sdn
+from riskmesh.mcp_servers.watchlist_loaders import (
+    load_ofac_add,
+    load_ofac_alt,
+    load_ofac_dir,
+    load_ofac_sdn,
+    load_opensanctions,
+)
 from riskmesh.mcp_servers.watchlists import build_watchlists_server
 
 OFAC_DIR = Path(__file__).resolve().parents[4] / "shared" / "data" / "ofac"
@@ -124,3 +131,64 @@ def test_five_hundred_names_against_the_ofac_list_screen_within_a_few_seconds() 
     hits = sum(bool(screener.screen(n)) for n in names)
     assert time.perf_counter() - started < 5.0
     assert hits >= 250
+
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def test_the_ofac_address_file_gives_entries_their_iso_countries(tmp_path: Path) -> None:
+    (tmp_path / "alt.csv").write_text('36,12,"aka","AERO-CARIBBEAN",-0- \r\n', encoding="utf-8")
+    (tmp_path / "add.csv").write_text(
+        '36,25,-0- ,"Havana","Cuba",-0- \r\n36,26,-0- ,"Simferopol","Region: Crimea",-0- \r\n'
+        '36,27,-0- ,-0- ,"Atlantis",-0- \r\n36,28,-0- ,"Havana","Cuba",-0- \r\n',
+        encoding="utf-8",
+    )
+    assert load_ofac_add(tmp_path / "add.csv") == {"36": ["CU", "UA"]}
+    [entry] = load_ofac_dir(tmp_path)
+    assert entry.countries == ["CU", "UA"]
+
+
+def test_opensanctions_targets_load_with_aliases_countries_birth_date_and_type() -> None:
+    entries = {e.entry_id: e for e in load_opensanctions(DATA / "targets.simple.csv")}
+    assert set(entries) == {"OS-NK-test-1", "OS-NK-test-2", "OS-NK-test-3"}  # the nameless row is skipped
+    person = entries["OS-NK-test-1"]
+    assert (person.type, person.list, person.date_of_birth) == ("person", "OpenSanctions", "1961-02-03")
+    assert person.aliases == ["Ivan Testov", "Иван Тестов"] and person.countries == ["RU", "UA"]
+    assert person.programs == ["EU Financial Sanctions", "UK HMT"]
+    assert entries["OS-NK-test-2"].countries == ["AE"]  # "xx" is no country
+    assert entries["OS-NK-test-3"].type == "vessel"
+    hit = NameScreener(entries.values()).screen("Testov, Ivan")[0]
+    assert hit["entry_id"] == "OS-NK-test-1"
+
+
+@pytest.mark.parametrize(
+    ("variant", "canonical"),
+    [("Mohammed Yousef", "muhammad yusuf"), ("MUHAMMAD YUSUF", "muhammad yusuf"), ("Ch'oe O'Brien", "choe obrien")],
+)
+def test_common_transliterations_and_apostrophes_normalise_to_one_spelling(variant, canonical) -> None:
+    assert normalise_name(variant) == canonical
+
+
+@needs_ofac
+def test_screening_finds_95_percent_of_500_perturbed_ofac_aliases_and_hits_under_1_percent_of_1000_names() -> None:
+    entries = load_ofac_alt(OFAC_DIR / "alt.csv")
+    screener = NameScreener(entries)
+    aliases = [
+        (e.entry_id, alias)
+        for e in entries
+        for alias in (e.name, *e.aliases)
+        if len(normalise_name(alias).replace(" ", "")) >= 6  # a typo in a 4-letter name is another name
+    ]
+    rng = random.Random(5)
+    started = time.perf_counter()
+    found = 0
+    for entry_id, alias in rng.sample(aliases, 500):
+        candidates = screener.screen(perturb(rng, alias))  # default threshold
+        found += any(c["entry_id"] == entry_id for c in candidates)
+    perturbed_s = time.perf_counter() - started
+    started = time.perf_counter()
+    false_hits = [n for n in ordinary_names(1000) if screener.screen(n)]
+    ordinary_s = time.perf_counter() - started
+    assert found >= 475, f"recall {found / 500:.1%} on perturbed OFAC aliases"
+    assert len(false_hits) <= 10, f"{len(false_hits)} ordinary names hit: {false_hits[:20]}"
+    assert perturbed_s < 5.0 and ordinary_s < 5.0, (perturbed_s, ordinary_s)

@@ -1,0 +1,138 @@
+"""Per-caller permission policy of the MCP servers: which tools each caller may call, which fields it sees.
+
+The caller is the agent kind that calls (header `x-riskmesh-caller` over HTTP, request meta
+`io.riskmesh/caller` in process). `DEFAULT_POLICY` below is the whole policy, one entry per caller:
+
+- `tools`: server ▶ the tools it may call there (`"*"` = every tool of that server);
+- `fields`: record kind ▶ field ▶ `"mask"` (value replaced by `***`) or `"drop"` (key removed).
+
+Anything not listed is refused (default deny), including a caller not in the table. Servers load
+the policy once at start-up (`load_policy`, or a JSON file with the same shape via `--policy`).
+Record kinds are named by the servers that return them: `customer`, `account`, `device`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "DEFAULT_POLICY",
+    "MASK",
+    "AccessPolicy",
+    "CallerPolicy",
+    "FieldRules",
+    "load_policy",
+]
+
+MASK = "***"
+FieldAction = Literal["mask", "drop"]
+FieldRules = Mapping[str, Mapping[str, FieldAction]]
+"""record kind ▶ field ▶ action."""
+
+_GRAPH_READ = ["graph_features_batch"]
+_NO_IDENTITY: dict[str, FieldAction] = {"name": "mask", "date_of_birth": "drop"}
+
+DEFAULT_POLICY: dict[str, dict[str, Any]] = {
+    "fraud": {
+        "tools": {
+            "customer-data": ["get_customers_batch", "get_devices_batch"],
+            "transactions": ["features_batch"],
+            "risk-graph": ["observe_batch", *_GRAPH_READ],
+        },
+        "fields": {"customer": _NO_IDENTITY},
+    },
+    "credit": {
+        "tools": {"customer-data": ["get_customers_batch"], "credit-bureau": ["get_credit_batch"]},
+        "fields": {"customer": _NO_IDENTITY},
+    },
+    "behaviour": {
+        "tools": {"customer-data": ["get_customers_batch"], "transactions": ["features_batch"]},
+        "fields": {"customer": {"name": "drop", "date_of_birth": "drop"}},
+    },
+    "compliance": {
+        "tools": {
+            "customer-data": ["get_customers_batch", "get_devices_batch"],
+            "watchlists": ["screen_names_batch", "watchlist_stats"],
+            "risk-graph": ["observe_batch", *_GRAPH_READ],
+        },
+        "fields": {},
+    },
+    "action": {"tools": {"risk-actions": ["apply_decisions_batch", "get_alert"]}, "fields": {}},
+    "console": {
+        "tools": {
+            "customer-data": "*",
+            "risk-actions": ["list_open_alerts", "get_alert"],
+            "risk-graph": [*_GRAPH_READ, "neighbourhood", "mark_bad_batch"],
+            "watchlists": "*",
+        },
+        "fields": {"customer": {"date_of_birth": "mask"}},
+    },
+}
+"""The policy in force unless a file replaces it. Least privilege: each agent gets what its logic reads."""
+
+
+class CallerPolicy(BaseModel):
+    """What one caller may do."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    tools: dict[str, list[str] | Literal["*"]] = Field(default_factory=dict)
+    fields: dict[str, dict[str, FieldAction]] = Field(default_factory=dict)
+
+    def allows(self, server: str, tool: str) -> bool:
+        allowed = self.tools.get(server)
+        return allowed == "*" or (isinstance(allowed, list) and tool in allowed)
+
+
+class AccessPolicy(BaseModel):
+    """Every caller's policy; callers not listed may do nothing."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    callers: dict[str, CallerPolicy]
+
+    @classmethod
+    def default(cls) -> AccessPolicy:
+        return cls.from_table(DEFAULT_POLICY)
+
+    @classmethod
+    def from_table(cls, table: Mapping[str, Any]) -> AccessPolicy:
+        return cls.model_validate({"callers": dict(table)})
+
+    def allows(self, caller: str, server: str, tool: str) -> bool:
+        policy = self.callers.get(caller)
+        return policy is not None and policy.allows(server, tool)
+
+    def field_rules(self, caller: str) -> FieldRules:
+        policy = self.callers.get(caller)
+        return policy.fields if policy is not None else {}
+
+    def tools_of(self, caller: str, server: str) -> list[str] | Literal["*"]:
+        policy = self.callers.get(caller)
+        return policy.tools.get(server, []) if policy is not None else []
+
+
+def load_policy(path: Path | str | None = None) -> AccessPolicy:
+    """The policy of a JSON file shaped like `DEFAULT_POLICY`, or the default one when no path is given."""
+    if path is None:
+        return AccessPolicy.default()
+    return AccessPolicy.from_table(orjson.loads(Path(path).read_bytes()))
+
+
+def redact(record: dict[str, Any], rules: Mapping[str, FieldAction]) -> tuple[dict[str, Any], int]:
+    """`record` with its ruled fields masked or dropped, and how many fields that touched."""
+    touched = [name for name in rules if record.get(name) is not None]
+    if not touched:
+        return record, 0
+    out = dict(record)
+    for name in touched:
+        if rules[name] == "drop":
+            del out[name]
+        else:
+            out[name] = MASK
+    return out, len(touched)
