@@ -11,10 +11,19 @@ Risk score (`combine="noisy_or"`, the default): `1 - Π(1 - weight_a * score_a)`
 Unlike a weighted mean it does not dilute one strong signal with three quiet agents, and an agent
 with weight 0 cannot move it. `combine="weighted_mean"` is available for comparison.
 Pure and deterministic: no I/O, no clock, stable ordering.
+
+Calibrated policy: `riskmesh train` writes a policy into the model card (fraud score dominating,
+compliance hard rules kept, behaviour and credit with a small weight, thresholds chosen on the
+training holdout for a review budget). `deployed_policy()` reads it from the registry at start.
+Such a policy names the fraud model it was calibrated for (`fraud_model_version`): a batch whose
+fraud verdicts come from another model (e.g. the rules fallback) is decided by the fallback policy.
 """
 
 from __future__ import annotations
 
+import json
+import logging
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -30,9 +39,10 @@ from riskmesh.contracts import (
     Transaction,
 )
 
-__all__ = ["AggregationAgentImpl", "Policy"]
+__all__ = ["AggregationAgentImpl", "Policy", "deployed_policy"]
 
 AGENT = "aggregation"
+log = logging.getLogger("riskmesh.agents.aggregation")
 
 
 class Policy(BaseModel):
@@ -49,6 +59,9 @@ class Policy(BaseModel):
     block_threshold: float = Field(default=0.9, ge=0.0, le=1.0)
     combine: Literal["noisy_or", "weighted_mean"] = "noisy_or"
     max_reasons: int = Field(default=8, ge=1, le=64)
+    fraud_model_version: str | None = Field(
+        default=None, description="the fraud model this policy was calibrated for (None: any fraud scorer)"
+    )
 
     @model_validator(mode="after")
     def _coherent(self) -> Policy:
@@ -65,11 +78,31 @@ class Policy(BaseModel):
         return (*ordered, *sorted(set(self.weights) - set(ordered)))
 
 
+def deployed_policy(model_dir: Path | str | None = None) -> Policy:
+    """The policy in the current model card of the registry (`RISKMESH_MODEL_DIR`), else the default.
+
+    With `RISKMESH_FRAUD_MODE=rules` the fraud agent ignores the model, so the default policy applies.
+    """
+    import os
+
+    from riskmesh.agents.model import SCORING_MODE_ENV, ModelRegistry
+
+    if os.environ.get(SCORING_MODE_ENV, "").lower() == "rules":
+        return Policy()
+    try:
+        card = ModelRegistry(model_dir).card()
+        return Policy.model_validate(card["policy"]) if card and card.get("policy") else Policy()
+    except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
+        log.error("the model card's policy could not be read, using the default policy: %s", exc)
+        return Policy()
+
+
 class AggregationAgentImpl:
     name = AGENT
 
-    def __init__(self, policy: Policy | None = None) -> None:
+    def __init__(self, policy: Policy | None = None, fallback: Policy | None = None) -> None:
         self.policy = policy or Policy()
+        self.fallback = fallback or Policy()
 
     @property
     def policy_version(self) -> str:
@@ -84,6 +117,10 @@ class AggregationAgentImpl:
 
     def decide(self, request: AggregationRequest) -> AggregationResponse:
         """The synchronous core of `aggregate`."""
+        wanted = self.policy.fraud_model_version
+        fraud = request.verdicts.get("fraud", [])
+        if wanted is not None and fraud and not any(v.model_version == wanted for v in fraud):
+            return AggregationAgentImpl(self.fallback).decide(request)
         by_agent: dict[str, dict[str, AgentVerdict]] = {}
         for agent in sorted(request.verdicts):
             index: dict[str, AgentVerdict] = {}

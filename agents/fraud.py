@@ -1,9 +1,18 @@
 """Fraud agent: is this payment likely unauthorised or made through a mule account?
 
+Two scorers over the same data:
+- the **model** (default when the registry has one): a LightGBM model over the features of
+  riskmesh.agents.features. The score is the model's probability; the reasons are the features
+  with the largest positive contributions (LightGBM `pred_contrib`), grouped into a few
+  `FRAUD_MODEL_*` codes with the feature named in `detail`. `model_version` is the registry version.
+- the **rules** (`fraud-rules-1`): transparent rules, used when no model is installed or when
+  `RISKMESH_FRAUD_MODE=rules` (the baseline of `riskmesh eval`).
+
 Data (one MCP call per tool per batch): customer-data `get_customers_batch` for the acting
 customer (the debtor, or the creditor for deposits, refunds and loan disbursements) and both
 accounts; transactions `features_batch` with `observe=False` (the behaviour agent is the one that
-records the stream into the profiles).
+records the stream into the profiles); risk-graph `graph_features_batch` when that server answers
+(graph features are NaN otherwise).
 
 Failure: a tool call that fails raises AgentDataError for the whole batch. The agent does not
 guess a verdict without its data; the orchestrator marks it `error` and fails closed.
@@ -11,27 +20,50 @@ guess a verdict without its data; the orchestrator marks it `error` and fails cl
 
 from __future__ import annotations
 
-import asyncio
+import logging
+import math
+import os
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from riskmesh.agents._common import (
     INBOUND_TYPES,
     VerdictBuilder,
     acting_party,
     approx_usd,
-    feature_request,
-    fetch,
-    fetch_reference,
     novelty,
     num,
     parse_ts,
 )
 from riskmesh.agents.base import ToolCaller
+from riskmesh.agents.features import FEATURE_NAMES, FeatureInputs, feature_matrix, fetch_inputs
+from riskmesh.agents.model import SCORING_MODE_ENV, Contribution, FraudModel, ModelRegistry
 from riskmesh.contracts import AgentVerdict, Transaction
 
-__all__ = ["FraudAgent", "FraudConfig"]
+__all__ = ["MODEL_REASON_GROUPS", "FraudAgent", "FraudConfig"]
+
+log = logging.getLogger("riskmesh.agents.fraud")
+
+MODEL_REASON_GROUPS: dict[str, tuple[str, ...]] = {
+    "FRAUD_MODEL_AMOUNT": ("log_amount_usd", "amount_to_mean", "amount_zscore", "amount_to_max", "daily_limit_use"),
+    "FRAUD_MODEL_VELOCITY": ("count_1h", "count_24h", "log_sum_24h_usd", "log_seconds_since_last",
+                             "distinct_devices_24h", "distinct_payees_24h"),
+    "FRAUD_MODEL_NEW_ATTRIBUTE": ("known_device", "known_ip", "known_country", "known_payee", "country_changed",
+                                  "geo_abroad"),
+    "FRAUD_MODEL_HISTORY": ("n_history",),
+    "FRAUD_MODEL_ACCOUNT": ("account_age_days", "account_restricted", "customer_known", "segment", "kyc_level",
+                            "pep", "is_company"),
+    "FRAUD_MODEL_COUNTERPARTY": ("creditor_account_age_days", "creditor_known", "creditor_account_restricted",
+                                 "cross_border", "counterparty_high_risk_country"),
+    "FRAUD_MODEL_PURPOSE": ("purpose_scam_words", "has_purpose"),
+    "FRAUD_MODEL_NETWORK": tuple(n for n in FEATURE_NAMES if n.startswith("graph_")),
+}
+"""Reason code of each model feature; features in no group explain as FRAUD_MODEL_CONTEXT."""
+_CODE_OF = {f: code for code, feats in MODEL_REASON_GROUPS.items() for f in feats}
 
 
 @dataclass(frozen=True)
@@ -50,31 +82,78 @@ class FraudConfig:
     risky_channels: frozenset[str] = field(default_factory=lambda: frozenset({"api", "wire"}))
 
 
-class FraudAgent:
-    name = "fraud"
-    model_version = "fraud-rules-1"
+RULES_VERSION = "fraud-rules-1"
 
-    def __init__(self, tools: ToolCaller, config: FraudConfig | None = None) -> None:
+
+class FraudAgent:
+    """`FraudAgent(tools)` scores with the rules; pass `model=` (or use `from_environment`) for the model."""
+
+    name = "fraud"
+
+    def __init__(
+        self, tools: ToolCaller, config: FraudConfig | None = None, model: FraudModel | None = None,
+        top_reasons: int = 3, explain_from: float = 0.02,
+    ) -> None:
         self.tools = tools
         self.config = config or FraudConfig()
+        self.model = model
+        self.top_reasons = top_reasons
+        self.explain_from = explain_from
+        """Scores below this get no contribution reasons (FRAUD_NO_RISK_SIGNAL): they pass anyway."""
+
+    @classmethod
+    def from_environment(cls, tools: ToolCaller, model_dir: str | os.PathLike[str] | None = None) -> FraudAgent:
+        """The current registry model (`RISKMESH_MODEL_DIR`), or the rules if there is none or
+        `RISKMESH_FRAUD_MODE=rules`. Read once, when the agent process starts."""
+        if os.environ.get(SCORING_MODE_ENV, "").lower() == "rules":
+            return cls(tools)
+        registry = ModelRegistry(Path(model_dir) if model_dir is not None else None)
+        try:
+            model = registry.load()
+        except (OSError, ValueError, KeyError) as exc:  # a broken version must not stop the agent
+            log.error("fraud model in %s could not be loaded, using the rules: %s", registry.root, exc)
+            model = None
+        if model is None:
+            log.warning("no fraud model in %s: using the rules (%s)", registry.root, RULES_VERSION)
+        return cls(tools, model=model)
+
+    @property
+    def model_version(self) -> str:
+        return self.model.version if self.model is not None else RULES_VERSION
 
     async def assess(self, transactions: list[Transaction]) -> list[AgentVerdict]:
         if not transactions:
             return []
-        customer_ids = [c for t in transactions if (c := acting_party(t).customer_id)]
-        account_ids = [a for t in transactions for a in (t.debtor.account_id, t.creditor.account_id)]
-        (customers, accounts), features = await asyncio.gather(
-            fetch_reference(self.tools, self.name, customer_ids, account_ids),
-            fetch(
-                self.tools,
-                self.name,
-                "transactions",
-                "features_batch",
-                {"transactions": [feature_request(t) for t in transactions], "observe": False},
-                "features",
-            ),
-        )
-        return [self._one(t, customers, accounts, features.get(t.tx_id) or {}) for t in transactions]
+        inputs = await fetch_inputs(self.tools, self.name, transactions, observe=False)
+        if self.model is None:
+            return [self._one(t, inputs.customers, inputs.accounts, inputs.history.get(t.tx_id) or {})
+                    for t in transactions]
+        return self._model_verdicts(self.model, transactions, inputs)
+
+    def _model_verdicts(self, model: FraudModel, txs: list[Transaction], inputs: FeatureInputs) -> list[AgentVerdict]:
+        x = model.select(feature_matrix(txs, inputs), FEATURE_NAMES)
+        scores = model.predict(x)
+        # TreeSHAP costs ~1 ms a row; only scores that can matter to a decision are explained.
+        worth = np.flatnonzero(scores >= self.explain_from)
+        explained: list[list[Contribution]] = [[] for _ in txs]
+        for i, top in zip(worth, model.explain(x[worth], self.top_reasons), strict=True):
+            explained[i] = top
+        out = []
+        for tx, score, top in zip(txs, scores, explained, strict=True):
+            v = VerdictBuilder(self.name, tx.tx_id)
+            h = inputs.history.get(tx.tx_id) or {}
+            if int(num(h.get("n_history")) or 0) == 0:
+                v.add("FRAUD_NO_HISTORY", 0.0, "no earlier transactions on this account")
+            actor = acting_party(tx)
+            if (actor.customer_id not in inputs.customers) and actor.account_id not in inputs.accounts:
+                v.add("FRAUD_UNKNOWN_CUSTOMER", 0.0, f"neither the customer nor account {actor.account_id} is on file")
+            if not inputs.graph_available:
+                v.add("FRAUD_MODEL_NO_GRAPH", 0.0, "risk-graph features unavailable: scored without them")
+            _model_reasons(v, float(score), top)
+            v.evidence = {"features": h, "contributions": {c.feature: round(c.contribution, 4) for c in top}}
+            verdict = v.build(model.version, "FRAUD_NO_RISK_SIGNAL", "no feature raised the fraud score")
+            out.append(verdict.model_copy(update={"score": round(min(1.0, max(0.0, float(score))), 4)}))
+        return out
 
     def _one(
         self,
@@ -137,7 +216,17 @@ class FraudAgent:
             v.add("FRAUD_RISKY_MCC", 0.2, f"merchant category {mcc} is often used to cash out fraud")
         if high and tx.channel in cfg.risky_channels:
             v.add("FRAUD_RISKY_CHANNEL", 0.1, f"a high amount through the {tx.channel} channel")
-        return v.build(self.model_version, "FRAUD_NO_RISK_SIGNAL", "no fraud rule fired")
+        return v.build(RULES_VERSION, "FRAUD_NO_RISK_SIGNAL", "no fraud rule fired")
+
+
+def _model_reasons(v: VerdictBuilder, score: float, top: list[Contribution]) -> None:
+    """Reasons from the top positive contributions; weights share the score in proportion to them."""
+    total = sum(c.contribution for c in top)
+    for c in top:
+        value = "missing" if math.isnan(c.value) else f"{c.value:.4g}"
+        weight = score * c.contribution / total if total > 0 else 0.0
+        v.add(_CODE_OF.get(c.feature, "FRAUD_MODEL_CONTEXT"), weight,
+              f"{c.feature}={value} raised the log-odds by {c.contribution:.3f}")
 
 
 def _account_rules(

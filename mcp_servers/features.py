@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from typing import Any
 
 from riskmesh.mcp_servers.history import DEFAULT_MAX_ENTRIES, HistoryEntry
@@ -24,7 +24,7 @@ MIN_HOURS_HISTORY = 5
 """Transactions of history before the hour-of-day habit is judged."""
 
 
-def _known(value: str | None, seen: set[str | None], cold: bool) -> bool | None:
+def _known(value: str | None, seen: Set[str | None] | Set[str], cold: bool) -> bool | None:
     if cold or value is None:
         return None
     return value in seen

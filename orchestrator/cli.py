@@ -148,20 +148,68 @@ def bench_stream(
 @app.command()
 def generate(
     customers: Annotated[int, typer.Option(help="customers in the world")] = 2000,
-    seed: Annotated[int, typer.Option(help="random seed")] = 7,
+    days: Annotated[int, typer.Option(help="days of labelled activity written to transactions.jsonl")] = 30,
+    seed: Annotated[int, typer.Option(help="random seed (same arguments, same bytes)")] = 7,
     out: Annotated[Path, typer.Option(help="output directory")] = Path("world"),
-    transactions: Annotated[int, typer.Option(help="labelled transactions to write to transactions.jsonl")] = 0,
+    split_day: Annotated[int | None, typer.Option(help="also write train.jsonl (days 1..N) and eval.jsonl")] = None,
 ) -> None:
-    """Write a seeded synthetic world (reference data) and optionally a labelled transaction stream."""
-    from riskmesh.orchestrator.synth import TransactionStream, World
+    """Write a seeded synthetic world (reference data JSONL) and a time-ordered labelled transaction stream."""
+    from riskmesh.orchestrator.synth import write_dataset
 
-    world = World.generate(seed=seed, customers=customers)
-    world.write(out)
-    if transactions:
-        with open(out / "transactions.jsonl", "wb") as fh:
-            for line in TransactionStream(world, seed=seed).take_json(transactions):
-                fh.write(line + b"\n")
-    typer.echo(json.dumps({"out": str(out), "customers": len(world.customers), "transactions": transactions}))
+    summary = write_dataset(out, customers=customers, days=days, seed=seed, split_day=split_day)
+    typer.echo(json.dumps({"out": str(out), **summary}, default=str))
+
+
+@app.command()
+def train(
+    data: Annotated[Path, typer.Option(help="labelled transactions (JSONL, label.is_fraud)")],
+    out: Annotated[Path | None, typer.Option(help="model registry (default: $RISKMESH_MODEL_DIR or DATA_DIR/models)")]
+    = None,
+    world: Annotated[Path | None, typer.Option(help="reference data directory the history belongs to")] = None,
+    seed: Annotated[int, typer.Option(help="random seed (training is deterministic for a seed)")] = 7,
+    holdout: Annotated[float, typer.Option(help="last share of the history, by time, held out for metrics")] = 0.2,
+    label: Annotated[str, typer.Option(help="fraud (label.is_fraud) or fraud_or_aml")] = "fraud",
+    review_budget: Annotated[float, typer.Option(help="review+block share the calibrated policy aims at")] = 0.025,
+) -> None:
+    """Fit the fraud model on labelled history, register a new version with its card, print a JSON summary."""
+    from riskmesh.orchestrator.train import train as fit_model
+
+    settings = _settings()
+    summary = fit_model(data, out or _model_dir(settings), world, seed=seed, holdout=holdout, label=label,
+                        review_budget=review_budget)
+    typer.echo(json.dumps(summary))
+
+
+@app.command("eval")
+def eval_(
+    data: Annotated[Path, typer.Option(help="labelled transactions (JSONL) to score")],
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object (always on)")] = True,
+    report: Annotated[Path | None, typer.Option(help="also write a self-contained HTML report here")] = None,
+    inprocess: Annotated[bool, typer.Option(help="in-process pipeline instead of the protocol stack")] = False,
+    world: Annotated[Path | None, typer.Option(help="reference data directory (default: none in-process)")] = None,
+    history: Annotated[Path | None, typer.Option(help="labelled file replayed first, unscored (warm-up)")] = None,
+    baseline: Annotated[bool, typer.Option(help="also score the rules-only baseline (in-process)")] = True,
+) -> None:
+    """Replay labelled transactions through the pipeline in time order; print per-agent and decision metrics."""
+    from riskmesh.orchestrator.evaluate import evaluate
+    from riskmesh.orchestrator.report import write_report
+
+    settings = _settings()
+    if world is not None:
+        settings = settings.model_copy(update={"world_dir_override": world.resolve()})
+    result, material = evaluate(data, inprocess=inprocess, world=world, history=history, settings=settings,
+                                model_dir=_model_dir(settings), baseline=baseline)
+    if report is not None:
+        result["report"] = str(write_report(report, result, material))
+    typer.echo(json.dumps(result))
+
+
+def _model_dir(settings: Settings) -> Path:
+    import os
+
+    from riskmesh.agents.model import MODEL_DIR_ENV
+
+    return Path(os.environ[MODEL_DIR_ENV]) if os.environ.get(MODEL_DIR_ENV) else settings.data_dir / "models"
 
 
 @app.command()

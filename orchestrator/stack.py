@@ -6,6 +6,7 @@ Every child runs in its own session and gets SIGTERM if this process dies, so no
 from __future__ import annotations
 
 import logging
+import os
 import time
 from pathlib import Path
 
@@ -76,6 +77,7 @@ class Stack:
         started = time.monotonic()
         self.infra.start()
         world = ensure_world(self.settings)
+        self._ensure_model(world)
         host = self.settings.host
         info = StackInfo(kafka=self.infra.kafka_bootstrap, redis=self.infra.redis_url, world_dir=str(world))
         mcp_ports = {name: free_port(host) for name in MCP_SERVERS}
@@ -98,6 +100,15 @@ class Stack:
             self.wait_workers_assigned(deadline=started + timeout_s)
         log.info("stack ready in %.1fs", time.monotonic() - started)
         return info
+
+    def _ensure_model(self, world: Path) -> None:
+        """A fresh machine has no fraud model: train a small bootstrap one before the agents start."""
+        from riskmesh.agents.model import MODEL_DIR_ENV
+        from riskmesh.orchestrator.train import ensure_model
+
+        model_dir = Path(os.environ.get(MODEL_DIR_ENV) or self.settings.data_dir.resolve() / "models")
+        ensure_model(model_dir, world)
+        self.env[MODEL_DIR_ENV] = str(model_dir)
 
     def _agent_process(self, kind: str, info: StackInfo) -> ChildProcess:
         ep = info.agents[kind]

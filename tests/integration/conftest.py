@@ -52,6 +52,21 @@ class Running:
                            prefix=prefix, keep_decisions=keep).start()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def shared_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Every stack of the session (and the CLI subprocesses) shares one bootstrap fraud model."""
+    import os
+
+    path = tmp_path_factory.mktemp("models")
+    old = os.environ.get("RISKMESH_MODEL_DIR")
+    os.environ["RISKMESH_MODEL_DIR"] = str(path)
+    yield path
+    if old is None:
+        os.environ.pop("RISKMESH_MODEL_DIR", None)
+    else:
+        os.environ["RISKMESH_MODEL_DIR"] = old
+
+
 @pytest.fixture(scope="session")
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     settings = integration_settings(tmp_path_factory.mktemp("riskmesh"))
