@@ -28,6 +28,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from riskmesh.agents._common import approx_usd
 from riskmesh.contracts import (
     ANALYSIS_AGENTS,
     AgentVerdict,
@@ -59,6 +60,12 @@ class Policy(BaseModel):
     block_threshold: float = Field(default=0.9, ge=0.0, le=1.0)
     combine: Literal["noisy_or", "weighted_mean"] = "noisy_or"
     max_reasons: int = Field(default=8, ge=1, le=64)
+    high_value_usd: float | None = Field(
+        default=None, gt=0,
+        description="value-aware review: above this amount (≈USD) the review threshold shrinks, so a large "
+                    "payment needs less evidence to be reviewed (expected loss = risk x amount); None: off",
+    )
+    high_value_power: float = Field(default=0.5, ge=0.0, le=2.0)
     fraud_model_version: str | None = Field(
         default=None, description="the fraud model this policy was calibrated for (None: any fraud scorer)"
     )
@@ -71,6 +78,12 @@ class Policy(BaseModel):
         if bad:
             raise ValueError(f"weights must be within 0..1: {bad}")
         return self
+
+    def review_threshold_for(self, amount_usd: float | None) -> float:
+        """The review threshold for a transaction of this size (the policy's threshold up to high_value_usd)."""
+        if self.high_value_usd is None or amount_usd is None or amount_usd <= self.high_value_usd:
+            return self.review_threshold
+        return self.review_threshold * (self.high_value_usd / amount_usd) ** self.high_value_power
 
     @property
     def expected_agents(self) -> tuple[str, ...]:
@@ -150,7 +163,7 @@ class AggregationAgentImpl:
         decision: DecisionOutcome
         if blockers or risk >= self.policy.block_threshold:
             decision = "block"
-        elif risk >= self.policy.review_threshold or degraded:
+        elif risk >= self.policy.review_threshold_for(approx_usd(tx.amount, tx.currency)) or degraded:
             decision = "review"
         else:
             decision = "pass"

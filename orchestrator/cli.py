@@ -189,6 +189,7 @@ def eval_(
     world: Annotated[Path | None, typer.Option(help="reference data directory (default: none in-process)")] = None,
     history: Annotated[Path | None, typer.Option(help="labelled file replayed first, unscored (warm-up)")] = None,
     baseline: Annotated[bool, typer.Option(help="also score the rules-only baseline (in-process)")] = True,
+    dump: Annotated[Path | None, typer.Option(help="also write one JSONL line per transaction: label, scores")] = None,
 ) -> None:
     """Replay labelled transactions through the pipeline in time order; print per-agent and decision metrics."""
     from riskmesh.orchestrator.evaluate import evaluate
@@ -201,6 +202,10 @@ def eval_(
                                 model_dir=_model_dir(settings), baseline=baseline)
     if report is not None:
         result["report"] = str(write_report(report, result, material))
+    if dump is not None:
+        from riskmesh.orchestrator.evaluate import write_dump
+
+        result["dump"] = str(write_dump(dump, material))
     typer.echo(json.dumps(result))
 
 

@@ -179,3 +179,20 @@ def evaluate(
 def _beats(system: dict[str, Any], base: dict[str, Any]) -> bool | None:
     a, b = system["agents"]["decision"]["auprc"], base["agents"]["decision"]["auprc"]
     return None if a is None or b is None else a > b
+
+
+def write_dump(path: Path, material: dict[str, Any]) -> Path:
+    """One line per evaluated transaction: label, amount, decision, risk score and each agent's score."""
+    system = material["runs"]["system"]
+    with open(path, "wb") as fh:
+        for tx in material["txs"]:
+            d = system.decisions[tx.tx_id]
+            label = tx.label
+            fh.write(orjson.dumps({
+                "tx_id": tx.tx_id, "amount": str(tx.amount), "currency": tx.currency, "type": tx.type,
+                "is_fraud": bool(label and label.is_fraud), "is_aml": bool(label and label.is_suspicious_aml),
+                "pattern": label.pattern if label else None, "decision": d["decision"],
+                "risk_score": d["risk_score"],
+                "scores": {a: v.get("score") for a, v in d.get("verdicts", {}).items()},
+            }) + b"\n")
+    return path

@@ -25,7 +25,7 @@ from riskmesh.agents.features import CATEGORICAL_FEATURES, FEATURE_NAMES
 from riskmesh.agents.model import ModelRegistry
 from riskmesh.contracts import Transaction
 from riskmesh.orchestrator.metrics import auprc, recall_at_fpr, threshold_for_rate
-from riskmesh.orchestrator.replay import Replay, Replayer, load_labelled
+from riskmesh.orchestrator.replay import Replay, Replayer, load_labelled, usd_amounts
 
 __all__ = ["DEFAULT_PARAMS", "LABELS", "calibrate_policy", "ensure_model", "fit", "labels_of", "quiet_logs", "train"]
 
@@ -87,15 +87,31 @@ def combined_risk(fraud: np.ndarray, replay: Replay, weights: dict[str, float]) 
     return np.where(replay.hard_block, 1.0, 1.0 - keep)
 
 
+HIGH_VALUE_USD = 10_000.0
+"""Above this (≈USD) the calibrated review threshold shrinks with the amount (value-aware review)."""
+HIGH_VALUE_POWER = 0.5
+
+
+def value_factor(amounts_usd: np.ndarray | None, n: int) -> np.ndarray:
+    """min(1, (HIGH_VALUE_USD / amount) ** power): the share of the review threshold a payment must reach."""
+    if amounts_usd is None:
+        return np.ones(n)
+    safe = np.maximum(amounts_usd, 1e-9)
+    return np.minimum(1.0, (HIGH_VALUE_USD / safe) ** HIGH_VALUE_POWER)
+
+
 def calibrate_policy(
     risk: np.ndarray, version: str, review_budget: float, block_budget: float, block_precision_y: np.ndarray | None,
+    amounts_usd: np.ndarray | None = None,
 ) -> Policy:
     """Thresholds on the holdout's combined risk: review+block ≤ `review_budget`, block ≤ `block_budget`.
 
     The block threshold is also kept where the holdout's precision among blocked is ≥ 0.9, when
     labels are given, so that outright blocks are rare and mostly right.
     """
-    review = max(0.05, min(0.99, threshold_for_rate(risk, review_budget)))
+    # review when risk >= threshold * value_factor, i.e. risk / value_factor >= threshold
+    scaled = risk / value_factor(amounts_usd, len(risk))
+    review = max(0.05, min(0.99, threshold_for_rate(scaled, review_budget)))
     block = max(review, min(0.999, threshold_for_rate(risk, block_budget)))
     if block_precision_y is not None:
         for t in np.linspace(block, 0.999, 60):
@@ -104,7 +120,9 @@ def calibrate_policy(
                 block = float(t)
                 break
     return Policy(version=f"policy-{version}", weights=POLICY_WEIGHTS, review_threshold=round(review, 6),
-                  block_threshold=round(max(block, review), 6), fraud_model_version=version)
+                  block_threshold=round(max(block, review), 6), fraud_model_version=version,
+                  high_value_usd=HIGH_VALUE_USD if amounts_usd is not None else None,
+                  high_value_power=HIGH_VALUE_POWER)
 
 
 def _sha256(path: Path) -> str:
@@ -149,13 +167,16 @@ def train(
     version = registry.next_version()
     risk = combined_risk(scores, Replay(replay.x[cut:], {k: v[cut:] for k, v in replay.scores.items()},
                                         replay.hard_block[cut:]), POLICY_WEIGHTS)
-    policy = calibrate_policy(risk, version, review_budget, block_budget, y_hold if y_hold.any() else None)
+    usd_hold = usd_amounts(txs[cut:])
+    policy = calibrate_policy(risk, version, review_budget, block_budget, y_hold if y_hold.any() else None,
+                              usd_hold)
+    flagged = risk >= policy.review_threshold * value_factor(usd_hold, len(risk))
     metrics = {
         "auprc": _finite(auprc(y_hold, scores)),
         "recall_at_1pct_fpr": _finite(recall_at_fpr(y_hold, scores, 0.01)),
         "positive_rate": round(float(y_hold.mean()), 6),
-        "policy_flag_rate": round(float((risk >= policy.review_threshold).mean()), 6),
-        "policy_recall": _finite(float((risk[y_hold] >= policy.review_threshold).mean()) if y_hold.any() else None),
+        "policy_flag_rate": round(float(flagged.mean()), 6),
+        "policy_recall": _finite(float(flagged[y_hold].mean()) if y_hold.any() else None),
     }
     card: dict[str, Any] = {
         "version": version,

@@ -135,3 +135,13 @@ def test_policy_rejects_a_review_threshold_above_the_block_threshold():
 def test_policy_rejects_weights_outside_zero_to_one():
     with pytest.raises(ValidationError, match="fraud"):
         Policy(weights={"fraud": 1.5})
+
+
+def test_value_aware_policy_reviews_large_payments_on_less_evidence():
+    from riskmesh.agents.aggregation import Policy
+
+    policy = Policy(review_threshold=0.2, block_threshold=0.9, high_value_usd=10_000, high_value_power=0.5)
+    assert policy.review_threshold_for(500) == 0.2
+    assert policy.review_threshold_for(None) == 0.2
+    assert policy.review_threshold_for(40_000) == pytest.approx(0.1)
+    assert Policy(review_threshold=0.2).review_threshold_for(1e9) == 0.2
