@@ -69,12 +69,13 @@ def labels_of(txs: list[Transaction], label: str = "fraud") -> np.ndarray:
                        for t in txs], dtype=bool)
 
 
-def fit(x: np.ndarray, y: np.ndarray, seed: int, rounds: int = ROUNDS, params: dict[str, Any] | None = None) -> Any:
+def fit(x: np.ndarray, y: np.ndarray, seed: int, rounds: int = ROUNDS, params: dict[str, Any] | None = None,
+        weight: np.ndarray | None = None) -> Any:
     """A LightGBM booster on (x, y), columns named FEATURE_NAMES; deterministic for `seed`."""
     import lightgbm as lgb
 
     merged = {**DEFAULT_PARAMS, **(params or {}), "seed": seed}
-    data = lgb.Dataset(x, label=y.astype(np.float64), feature_name=list(FEATURE_NAMES),
+    data = lgb.Dataset(x, label=y.astype(np.float64), weight=weight, feature_name=list(FEATURE_NAMES),
                        categorical_feature=list(CATEGORICAL_FEATURES), free_raw_data=False)
     return lgb.train(merged, data, num_boost_round=rounds)
 
@@ -85,6 +86,12 @@ def combined_risk(fraud: np.ndarray, replay: Replay, weights: dict[str, float]) 
     for agent, scores in replay.scores.items():
         keep = keep * (1.0 - weights.get(agent, 0.0) * scores)
     return np.where(replay.hard_block, 1.0, 1.0 - keep)
+
+
+def loss_weights(y: np.ndarray, amounts_usd: np.ndarray) -> np.ndarray:
+    """Positives weigh more the more money they move (1 + log10(1 + amount/1,000)): a missed large APP
+    scam costs more than a missed card test, and the model should learn that."""
+    return np.where(y, 1.0 + np.log10(1.0 + np.maximum(amounts_usd, 0.0) / 1_000.0), 1.0)
 
 
 HIGH_VALUE_USD = 10_000.0
@@ -160,7 +167,7 @@ def train(
     cut = round(len(txs) * (1.0 - holdout))
     if not (y[:cut].any() and (~y[:cut]).any()):
         raise ValueError("the training part needs positive and negative labels")
-    booster = fit(replay.x[:cut], y[:cut], seed, rounds)
+    booster = fit(replay.x[:cut], y[:cut], seed, rounds, weight=loss_weights(y[:cut], usd_amounts(txs[:cut])))
     scores = np.asarray(booster.predict(replay.x[cut:], num_threads=1))
     y_hold = y[cut:]
     registry = ModelRegistry(out)
