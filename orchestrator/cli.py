@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from riskmesh.agents.policy_file import policy_app
 from riskmesh.contracts.settings import Settings
 
 __all__ = ["app", "main"]
@@ -20,6 +21,7 @@ app = typer.Typer(help="riskmesh: multi-agent risk orchestration for banks.", no
                   add_completion=False, pretty_exceptions_enable=False)
 bench_app = typer.Typer(help="Measure the stack (BENCHMARKS.md).", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
+app.add_typer(policy_app, name="policy", help="Validate and compare versioned policy files (YAML).")
 
 
 def _settings() -> Settings:
