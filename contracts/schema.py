@@ -26,6 +26,7 @@ from riskmesh.contracts import (
     Transaction,
     WatchlistEntry,
 )
+from riskmesh.contracts.audit import AuditEvent
 
 __all__ = ["SCHEMA_DIR", "SCHEMA_MODELS", "render_schemas", "write_schemas"]
 
@@ -47,6 +48,7 @@ SCHEMA_MODELS: dict[str, type[BaseModel]] = {
     "action-response": ActionResponse,
     "dead-letter": DeadLetter,
     "alert": Alert,
+    "audit-event": AuditEvent,
 }
 
 

@@ -14,6 +14,7 @@ import typer
 
 from riskmesh.agents.policy_file import policy_app
 from riskmesh.contracts.settings import Settings
+from riskmesh.orchestrator.audit import audit_app
 
 __all__ = ["app", "main"]
 
@@ -22,6 +23,7 @@ app = typer.Typer(help="riskmesh: multi-agent risk orchestration for banks.", no
 bench_app = typer.Typer(help="Measure the stack (BENCHMARKS.md).", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
 app.add_typer(policy_app, name="policy", help="Validate and compare versioned policy files (YAML).")
+app.add_typer(audit_app, name="audit", help="Verify and export the hash-chained audit trail.")
 
 
 def _settings() -> Settings:

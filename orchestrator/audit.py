@@ -1,0 +1,222 @@
+"""Append-only, hash-chained audit trail: the `AuditLog` port, memory and Redis backends, `riskmesh audit`.
+
+Stored form is the event's JSON, one per entry (a Python list, or a Redis LIST under one key), so
+`verify` hashes exactly the bytes that were stored. See docs/decisions/0003-hash-chained-audit-trail.md.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+import redis
+import typer
+from pydantic import ValidationError
+
+from riskmesh.contracts.audit import GENESIS_HASH, AuditEvent, compute_hash
+
+__all__ = ["AuditLog", "MemoryAuditLog", "RedisAuditLog", "VerifyResult", "audit_app", "verify_raw"]
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyResult:
+    ok: bool
+    checked: int
+    first_bad_seq: int | None = None
+    reason: str = ""
+
+
+class AuditLog(Protocol):
+    def append(self, actor: str, action: str, subject: str, details: dict[str, Any] | None = None) -> AuditEvent:
+        """Chain a new event onto the log atomically and return it."""
+        ...
+
+    def events(self, start_seq: int = 1) -> Iterator[AuditEvent]: ...
+
+    def verify(self) -> VerifyResult: ...
+
+    def export(self, path: str | Path) -> int:
+        """Write the stored events as JSONL to `path`; return how many."""
+        ...
+
+
+def _now() -> datetime:
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)  # what the JSON form keeps
+
+
+def _next_event(last_raw: str | bytes | None, actor: str, action: str, subject: str,
+                details: dict[str, Any] | None, clock: Clock) -> tuple[AuditEvent, str]:
+    """The event that follows `last_raw` (None for an empty log) and its stored JSON."""
+    if last_raw is None:
+        seq, prev = 1, GENESIS_HASH
+    else:
+        last = json.loads(last_raw)
+        seq, prev = int(last["seq"]) + 1, str(last["hash"])
+    draft = AuditEvent(seq=seq, event_id=uuid.uuid4().hex, at=clock(), actor=actor, action=action,
+                       subject=subject, details=details or {}, prev_hash=prev, hash=GENESIS_HASH)
+    event = draft.model_copy(update={"hash": draft.expected_hash()})
+    return event, event.model_dump_json()
+
+
+def verify_raw(raws: list[str | bytes]) -> VerifyResult:
+    """Recompute every hash and link of the stored events; name the first bad one and why."""
+    seqs_present: set[int] = set()
+    for raw in raws:
+        try:
+            seqs_present.add(int(json.loads(raw)["seq"]))
+        except (ValueError, KeyError, TypeError):
+            continue
+    prev = GENESIS_HASH
+    for position, raw in enumerate(raws, start=1):
+        try:
+            fields = json.loads(raw)
+            event = AuditEvent.model_validate(fields)
+        except (ValueError, ValidationError) as exc:
+            return VerifyResult(False, position - 1, position, f"unreadable event at position {position}: {exc}")
+        if compute_hash(fields) != event.hash:
+            return VerifyResult(False, position - 1, event.seq, "hash mismatch")
+        if event.seq != position:
+            if position in seqs_present:
+                return VerifyResult(False, position - 1, event.seq,
+                                    f"broken link: seq {event.seq} stored where seq {position} belongs")
+            return VerifyResult(False, position - 1, event.seq,
+                                f"gap in sequence: expected seq {position}, found {event.seq}")
+        if event.prev_hash != prev:
+            return VerifyResult(False, position - 1, event.seq, "broken link: prev_hash is not the previous hash")
+        prev = event.hash
+    return VerifyResult(True, len(raws))
+
+
+def _parse(raws: list[str | bytes], start_seq: int) -> Iterator[AuditEvent]:
+    for raw in raws[max(start_seq - 1, 0):]:
+        yield AuditEvent.model_validate_json(raw)
+
+
+def _write_jsonl(raws: list[str | bytes], path: str | Path) -> int:
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(target.suffix + ".tmp")
+    with tmp.open("w", encoding="utf-8") as out:
+        for raw in raws:
+            out.write((raw.decode() if isinstance(raw, bytes) else raw) + "\n")
+    tmp.replace(target)
+    return len(raws)
+
+
+class MemoryAuditLog:
+    """In-process backend for tests and single-process tools; a lock keeps the chain from forking."""
+
+    def __init__(self, clock: Clock = _now) -> None:
+        self._raw: list[str] = []
+        self._lock = threading.Lock()
+        self._clock = clock
+
+    def append(self, actor: str, action: str, subject: str, details: dict[str, Any] | None = None) -> AuditEvent:
+        with self._lock:
+            event, raw = _next_event(self._raw[-1] if self._raw else None, actor, action, subject, details,
+                                     self._clock)
+            self._raw.append(raw)
+        return event
+
+    def events(self, start_seq: int = 1) -> Iterator[AuditEvent]:
+        return _parse(list(self._raw), start_seq)
+
+    def verify(self) -> VerifyResult:
+        return verify_raw(list(self._raw))
+
+    def export(self, path: str | Path) -> int:
+        return _write_jsonl(list(self._raw), path)
+
+
+class RedisAuditLog:
+    """Events as JSON in one Redis LIST. Appends use WATCH/MULTI: a concurrent append makes EXEC fail and we retry
+    on the new tail, so two writers can never chain onto the same previous event."""
+
+    def __init__(self, client: redis.Redis, key: str = "riskmesh:audit", clock: Clock = _now,
+                 max_retries: int = 1000) -> None:
+        self._r = client
+        self._key = key
+        self._clock = clock
+        self._max_retries = max_retries
+
+    @classmethod
+    def from_url(cls, url: str, key: str = "riskmesh:audit") -> RedisAuditLog:
+        return cls(redis.Redis.from_url(url), key)
+
+    def append(self, actor: str, action: str, subject: str, details: dict[str, Any] | None = None) -> AuditEvent:
+        with self._r.pipeline() as pipe:
+            for _ in range(self._max_retries):
+                try:
+                    pipe.watch(self._key)
+                    event, raw = _next_event(pipe.lindex(self._key, -1), actor, action, subject, details,
+                                             self._clock)
+                    pipe.multi()
+                    pipe.rpush(self._key, raw)
+                    pipe.execute()
+                    return event
+                except redis.WatchError:
+                    continue
+        raise RuntimeError(f"audit append to {self._key} lost the race {self._max_retries} times")
+
+    def _all(self) -> list[str | bytes]:
+        return list(self._r.lrange(self._key, 0, -1))
+
+    def events(self, start_seq: int = 1) -> Iterator[AuditEvent]:
+        for raw in self._r.lrange(self._key, max(start_seq - 1, 0), -1):
+            yield AuditEvent.model_validate_json(raw)
+
+    def verify(self) -> VerifyResult:
+        return verify_raw(self._all())
+
+    def export(self, path: str | Path) -> int:
+        return _write_jsonl(self._all(), path)
+
+
+audit_app = typer.Typer(help="Check and export the hash-chained audit trail.", no_args_is_help=True)
+
+
+def _resolve_redis_url(redis_url: str | None) -> str:
+    if redis_url:
+        return redis_url
+    from riskmesh.contracts.settings import Settings
+    from riskmesh.orchestrator.topology import StackInfo
+
+    settings = Settings()
+    if settings.redis_url:
+        return settings.redis_url
+    stack_file = settings.run_dir / "stack.json"
+    if not stack_file.exists():
+        typer.echo(f"no --redis-url, no REDIS_URL and no {stack_file}; start the stack or pass --redis-url", err=True)
+        raise typer.Exit(2)
+    return StackInfo.read(stack_file).redis
+
+
+_REDIS_URL_OPTION = typer.Option(None, "--redis-url", help="default: REDIS_URL, else the running stack's Redis")
+
+
+@audit_app.command("verify")
+def verify_command(redis_url: str | None = _REDIS_URL_OPTION,
+                   key: str = typer.Option("riskmesh:audit", help="Redis LIST holding the events")) -> None:
+    """Recompute every hash and link; print {ok, checked, first_bad_seq, reason}; exit 1 when broken."""
+    result = RedisAuditLog.from_url(_resolve_redis_url(redis_url), key).verify()
+    typer.echo(json.dumps(asdict(result)))
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@audit_app.command("export")
+def export_command(out: Path = typer.Option(..., "--out", help="JSONL file to write"),
+                   redis_url: str | None = _REDIS_URL_OPTION,
+                   key: str = typer.Option("riskmesh:audit", help="Redis LIST holding the events")) -> None:
+    """Write every stored event, verbatim, one JSON object per line."""
+    count = RedisAuditLog.from_url(_resolve_redis_url(redis_url), key).export(out)
+    typer.echo(json.dumps({"exported": count, "out": str(out)}))
