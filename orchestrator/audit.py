@@ -6,6 +6,7 @@ Stored form is the event's JSON, one per entry (a Python list, or a Redis LIST u
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import uuid
@@ -19,6 +20,7 @@ import redis
 import typer
 from pydantic import ValidationError
 
+from riskmesh.contracts import Decision
 from riskmesh.contracts.audit import GENESIS_HASH, AuditEvent, compute_hash
 
 __all__ = ["AuditLog", "MemoryAuditLog", "RedisAuditLog", "VerifyResult", "audit_app", "verify_raw"]
@@ -39,6 +41,10 @@ class AuditLog(Protocol):
         """Chain a new event onto the log atomically and return it."""
         ...
 
+    def append_many(self, entries: list[AuditEntry]) -> list[AuditEvent]:
+        """Chain several events at once (one round trip), in order."""
+        ...
+
     def events(self, start_seq: int = 1) -> Iterator[AuditEvent]: ...
 
     def verify(self) -> VerifyResult: ...
@@ -46,6 +52,20 @@ class AuditLog(Protocol):
     def export(self, path: str | Path) -> int:
         """Write the stored events as JSONL to `path`; return how many."""
         ...
+
+
+AuditEntry = tuple[str, str, str, dict[str, Any] | None]
+"""(actor, action, subject, details) of an event to append."""
+
+
+def _chain(last_raw: str | bytes | None, entries: list[AuditEntry], clock: Clock) -> tuple[list[AuditEvent], list[str]]:
+    events, raws = [], []
+    for actor, action, subject, details in entries:
+        event, raw = _next_event(last_raw, actor, action, subject, details, clock)
+        events.append(event)
+        raws.append(raw)
+        last_raw = raw
+    return events, raws
 
 
 def _now() -> datetime:
@@ -121,11 +141,13 @@ class MemoryAuditLog:
         self._clock = clock
 
     def append(self, actor: str, action: str, subject: str, details: dict[str, Any] | None = None) -> AuditEvent:
+        return self.append_many([(actor, action, subject, details)])[0]
+
+    def append_many(self, entries: list[AuditEntry]) -> list[AuditEvent]:
         with self._lock:
-            event, raw = _next_event(self._raw[-1] if self._raw else None, actor, action, subject, details,
-                                     self._clock)
-            self._raw.append(raw)
-        return event
+            events, raws = _chain(self._raw[-1] if self._raw else None, entries, self._clock)
+            self._raw.extend(raws)
+        return events
 
     def events(self, start_seq: int = 1) -> Iterator[AuditEvent]:
         return _parse(list(self._raw), start_seq)
@@ -153,16 +175,20 @@ class RedisAuditLog:
         return cls(redis.Redis.from_url(url), key)
 
     def append(self, actor: str, action: str, subject: str, details: dict[str, Any] | None = None) -> AuditEvent:
+        return self.append_many([(actor, action, subject, details)])[0]
+
+    def append_many(self, entries: list[AuditEntry]) -> list[AuditEvent]:
+        if not entries:
+            return []
         with self._r.pipeline() as pipe:
             for _ in range(self._max_retries):
                 try:
                     pipe.watch(self._key)
-                    event, raw = _next_event(pipe.lindex(self._key, -1), actor, action, subject, details,
-                                             self._clock)
+                    events, raws = _chain(pipe.lindex(self._key, -1), entries, self._clock)  # type: ignore[arg-type]
                     pipe.multi()
-                    pipe.rpush(self._key, raw)
+                    pipe.rpush(self._key, *raws)
                     pipe.execute()
-                    return event
+                    return events
                 except redis.WatchError:
                     continue
         raise RuntimeError(f"audit append to {self._key} lost the race {self._max_retries} times")
@@ -220,3 +246,24 @@ def export_command(out: Path = typer.Option(..., "--out", help="JSONL file to wr
     """Write every stored event, verbatim, one JSON object per line."""
     count = RedisAuditLog.from_url(_resolve_redis_url(redis_url), key).export(out)
     typer.echo(json.dumps({"exported": count, "out": str(out)}))
+
+
+class DecisionAuditTrail:
+    """The supervisor's audit port: one `decision.made` event per new decision, one append per batch."""
+
+    def __init__(self, log: AuditLog, actor: str) -> None:
+        self.log = log
+        self.actor = actor
+
+    async def decisions_made(self, decisions: list[Decision]) -> None:
+        entries: list[AuditEntry] = [
+            (self.actor, "decision.made", f"tx:{d.tx_id}", {
+                "decision": d.decision, "risk_score": d.risk_score, "policy_version": d.policy_version,
+                "model_versions": {a: v.model_version for a, v in d.verdicts.items()},
+                "statuses": {a: v.status for a, v in d.verdicts.items()},
+                "reasons": [r.code for r in d.reasons], "degraded": d.degraded, "actions": d.actions,
+                "alert_id": d.alert_id,
+            })
+            for d in decisions
+        ]
+        await asyncio.to_thread(self.log.append_many, entries)

@@ -41,6 +41,7 @@ from riskmesh.orchestrator.decision_store import DecisionStore
 from riskmesh.orchestrator.pipeline import (
     AgentTransport,
     BatchResult,
+    DecisionAudit,
     Emitter,
     InboundRecord,
     build_decision,
@@ -93,6 +94,7 @@ class Supervisor:
         max_message_bytes: int = 64 * 1024,
         analysis_agents: tuple[str, ...] = ANALYSIS_AGENTS,
         clock: Callable[[], float] = time.time,
+        audit: DecisionAudit | None = None,
     ) -> None:
         self.transport = transport
         self.store = store
@@ -101,6 +103,7 @@ class Supervisor:
         self.max_message_bytes = max_message_bytes
         self.analysis_agents = analysis_agents
         self.clock = clock
+        self.audit = audit
         self.calls: dict[str, int] = {}
         self.graph = self._build()
 
@@ -251,6 +254,9 @@ class Supervisor:
                 result.decisions.append(decision)
                 result.latencies_ms.append(decision.latency_ms)
                 fresh[tx.tx_id] = decision.model_dump_json().encode()
+        if self.audit is not None and result.decisions:
+            # before recording: a failure here retries the batch and the decisions are made (and audited) again
+            await self.audit.decisions_made(result.decisions)
         stored = await self.store.record(fresh)
         to_send = list(stored.items()) + list(state.get("replays", []))
         result.replayed = len(state.get("replays", [])) + sum(1 for t in fresh if stored[t] != fresh[t])

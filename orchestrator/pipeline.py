@@ -22,6 +22,7 @@ from riskmesh.contracts import (
 __all__ = [
     "AgentTransport",
     "BatchResult",
+    "DecisionAudit",
     "Emitter",
     "InboundRecord",
     "build_decision",
@@ -40,6 +41,12 @@ class Emitter(Protocol):
 
     async def emit(self, decisions: Sequence[tuple[str, bytes]], dead_letters: Sequence[tuple[str, bytes]]) -> None:
         ...
+
+
+class DecisionAudit(Protocol):
+    """Where the supervisor records that it made decisions (the hash-chained audit trail in production)."""
+
+    async def decisions_made(self, decisions: list[Decision]) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)

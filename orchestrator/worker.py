@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import redis.asyncio as aioredis
 
 from riskmesh.contracts.settings import Settings
+from riskmesh.orchestrator.audit import DecisionAuditTrail, RedisAuditLog
 from riskmesh.orchestrator.decision_store import RedisDecisionStore
 from riskmesh.orchestrator.graph import Supervisor
 from riskmesh.orchestrator.kafka_io import BatchConsumer, KafkaEmitter, make_producer
@@ -66,8 +67,9 @@ class Worker:
         producer = make_producer(self.stack.kafka)
         emitter = KafkaEmitter(producer, self.settings.topic_decisions, self.settings.topic_dlq)
         transport: AgentTransport = PoolTransport(pool)
+        audit = DecisionAuditTrail(RedisAuditLog.from_url(self.stack.redis), actor=f"orchestrator:{self.worker_id}")
         supervisor = Supervisor(transport, store, emitter, deadline_s=self.settings.agent_deadline_ms / 1000,
-                                max_message_bytes=self.settings.max_message_bytes)
+                                max_message_bytes=self.settings.max_message_bytes, audit=audit)
         consumer = BatchConsumer(self.stack.kafka, self.settings, client_id=self.worker_id)
         assigned: list[str] | None = None
         try:

@@ -87,3 +87,19 @@ def test_the_same_transactions_sent_twice_yield_one_decision_each(running):
     finally:
         tap.stop()
         r.close()
+
+
+def test_decisions_are_in_the_hash_chained_audit_trail_and_it_verifies(running):
+    from riskmesh.orchestrator.audit import RedisAuditLog
+
+    prefix = running.send(100)
+    tap = running.tap(prefix)
+    try:
+        assert tap.wait_for(100, timeout_s=60)
+    finally:
+        tap.stop()
+    log = RedisAuditLog.from_url(running.info.redis)
+    subjects = {e.subject for e in log.events() if e.action == "decision.made"}
+    assert {s for s in subjects if s.startswith(f"tx:{prefix}")} == {f"tx:{t}" for t in tap.seen}
+    result = log.verify()
+    assert result.ok, result

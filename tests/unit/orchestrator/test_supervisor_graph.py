@@ -186,3 +186,17 @@ async def test_duplicate_tx_ids_inside_one_batch_are_decided_once(parts):
     records = _records(3) + _records(3)
     result = await sup.run(records)
     assert result.emitted == 3 and result.skipped_duplicates == 3
+
+
+async def test_every_new_decision_is_written_to_the_audit_trail_once():
+    from riskmesh.orchestrator.audit import DecisionAuditTrail, MemoryAuditLog
+
+    log = MemoryAuditLog()
+    sup = Supervisor(FakeAgents(), MemoryDecisionStore(), ListEmitter(), deadline_s=0.2,
+                     audit=DecisionAuditTrail(log, actor="orchestrator:test"))
+    await sup.run(_records(5))
+    await sup.run(_records(5))  # redelivered: nothing new is decided, nothing new is audited
+    events = list(log.events())
+    assert [e.subject for e in events] == [f"tx:T-{i:06d}" for i in range(5)]
+    assert all(e.action == "decision.made" and e.details["policy_version"] == "policy-test" for e in events)
+    assert log.verify().ok
