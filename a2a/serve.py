@@ -77,9 +77,12 @@ async def run(args: argparse.Namespace) -> None:
     """Build the tool caller and the agent, serve until a signal, then close the tool caller."""
     # Imported here: the agents and their MCP client are wired per process, not at import time.
     from riskmesh.agents.mcp_client import McpToolCaller
-    from riskmesh.agents.registry import build_agent
+    from riskmesh.agents.registry import MCP_SERVERS_FOR_AGENT, build_agent
 
-    tools = McpToolCaller(urls=dict(args.mcp), caller=args.agent, token=args.mcp_token)
+    # least privilege: of the MCP endpoints offered, keep those this agent kind may reach
+    allowed = set(MCP_SERVERS_FOR_AGENT.get(args.agent, ()))
+    urls = {name: url for name, url in args.mcp if name in allowed}
+    tools = McpToolCaller(urls=urls, caller=args.agent, token=args.mcp_token)
     try:
         agent = await _maybe_await(build_agent(args.agent, tools))
         await serve_agent(

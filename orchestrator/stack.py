@@ -21,15 +21,6 @@ __all__ = ["Stack", "ensure_world"]
 
 log = logging.getLogger("riskmesh.stack")
 
-MCP_FOR_AGENT: dict[str, tuple[str, ...]] = {
-    "fraud": ("customer-data", "transactions", "risk-graph"),
-    "credit": ("credit-bureau", "customer-data"),
-    "behaviour": ("transactions",),
-    "compliance": ("watchlists", "customer-data", "risk-graph"),
-    "aggregation": (),
-    "action": ("risk-actions",),
-}
-
 
 def ensure_world(settings: Settings) -> Path:
     """Generate the seeded synthetic reference data once; reuse it afterwards."""
@@ -117,8 +108,8 @@ class Stack:
         argv = ["--agent", kind, "--host", self.settings.host, "--http-port", http_port, "--grpc-port", grpc_port,
                 "--token", self.settings.a2a_token.get_secret_value(),
                 "--mcp-token", self.settings.mcp_token.get_secret_value()]
-        for server in MCP_FOR_AGENT[kind]:
-            argv += ["--mcp", f"{server}={info.mcp[server]}"]
+        for server, url in info.mcp.items():  # the agent keeps the ones its registry entry allows
+            argv += ["--mcp", f"{server}={url}"]
         return ChildProcess(f"agent-{kind}", python_module("riskmesh.a2a.serve", *argv),
                             self.log_dir / f"agent-{kind}.log", env=self.env)
 

@@ -6,7 +6,7 @@ import grpc
 import httpx
 import pytest
 from a2a.types import Message, Part, Role, SendMessageRequest, a2a_pb2_grpc
-from conftest import TOKEN, make_tx
+from a2a_edge_doubles import TOKEN, make_tx
 
 from riskmesh.a2a.auth import check_bearer
 from riskmesh.a2a.client import AgentCallError, AgentClient

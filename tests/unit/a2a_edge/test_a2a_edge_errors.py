@@ -8,7 +8,7 @@ import logging
 import pytest
 from a2a.server.context import ServerCallContext
 from a2a.types import Task
-from conftest import TOKEN, make_tx
+from a2a_edge_doubles import TOKEN, make_tx
 
 from riskmesh.a2a.client import AgentCallError, AgentClient, AgentTimeout
 from riskmesh.a2a.task_store import BoundedTaskStore

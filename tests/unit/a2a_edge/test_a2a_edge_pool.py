@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import TOKEN, FakeAnalysisAgent, free_port, make_tx
+from a2a_edge_doubles import TOKEN, FakeAnalysisAgent, free_port, make_tx
 
 from riskmesh.a2a.client import AgentCallError, AgentPool
 from riskmesh.contracts import AssessBatchRequest

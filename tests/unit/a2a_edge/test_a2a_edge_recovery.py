@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import TOKEN, make_tx
+from a2a_edge_doubles import TOKEN, make_tx
 
 from riskmesh.a2a.client import AgentCallError, AgentClient
 from riskmesh.contracts import AssessBatchRequest

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from conftest import TOKEN, FakeActionAgent, FakeAggregationAgent, make_tx
+from a2a_edge_doubles import TOKEN, FakeActionAgent, FakeAggregationAgent, make_tx
 
 from riskmesh.a2a.client import AgentClient
 from riskmesh.contracts import (

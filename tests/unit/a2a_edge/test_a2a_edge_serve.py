@@ -10,7 +10,7 @@ import types
 
 import httpx
 import pytest
-from conftest import TOKEN, FakeAnalysisAgent, free_port, make_tx
+from a2a_edge_doubles import TOKEN, FakeAnalysisAgent, free_port, make_tx
 
 from riskmesh.a2a.client import AgentClient
 from riskmesh.a2a.serve import parse_args, run
@@ -94,7 +94,8 @@ def fake_wiring(monkeypatch):
         built.append((kind, tools))
         return FakeAnalysisAgent(kind)
 
-    monkeypatch.setitem(sys.modules, "riskmesh.agents.registry", types.SimpleNamespace(build_agent=build_agent))
+    registry = types.SimpleNamespace(build_agent=build_agent, MCP_SERVERS_FOR_AGENT={"behaviour": ("transactions",)})
+    monkeypatch.setitem(sys.modules, "riskmesh.agents.registry", registry)
     monkeypatch.setitem(sys.modules, "riskmesh.agents.mcp_client", types.SimpleNamespace(McpToolCaller=FakeToolCaller))
     return built
 
@@ -124,6 +125,8 @@ async def test_the_entrypoint_serves_the_built_agent_and_closes_its_tool_caller_
             TOKEN,
             "--mcp",
             "transactions=http://127.0.0.1:1/mcp",
+            "--mcp",
+            "watchlists=http://127.0.0.1:2/mcp",
             "--mcp-token",
             "mcp-t",
         ]
