@@ -47,6 +47,14 @@ class AuditLog(Protocol):
 
     def events(self, start_seq: int = 1) -> Iterator[AuditEvent]: ...
 
+    def events_for(self, subject: str, limit: int = 100) -> list[AuditEvent]:
+        """The newest `limit` events about `subject`, oldest first."""
+        ...
+
+    def recent(self, limit: int = 100) -> list[AuditEvent]:
+        """The newest `limit` events, newest first."""
+        ...
+
     def verify(self) -> VerifyResult: ...
 
     def export(self, path: str | Path) -> int:
@@ -56,6 +64,12 @@ class AuditLog(Protocol):
 
 AuditEntry = tuple[str, str, str, dict[str, Any] | None]
 """(actor, action, subject, details) of an event to append."""
+
+_UNINDEXED_ACTIONS = frozenset({"decision.made"})
+"""One per transaction at stream rate: found through the decision itself, not a per-subject index key."""
+
+Prepare = Callable[[Any], tuple[list[AuditEntry], Callable[[Any], None] | None]]
+"""RedisAuditLog.transact's callback: pipeline ▶ (entries to append, function queueing the caller's writes)."""
 
 
 def _chain(last_raw: str | bytes | None, entries: list[AuditEntry], clock: Clock) -> tuple[list[AuditEvent], list[str]]:
@@ -149,8 +163,23 @@ class MemoryAuditLog:
             self._raw.extend(raws)
         return events
 
+    def transact(self, entries: list[AuditEntry], apply: Callable[[], None]) -> list[AuditEvent]:
+        """Run `apply` (the caller's state change) and chain `entries` under one lock: both or neither."""
+        with self._lock:
+            events, raws = _chain(self._raw[-1] if self._raw else None, entries, self._clock)
+            apply()
+            self._raw.extend(raws)
+        return events
+
     def events(self, start_seq: int = 1) -> Iterator[AuditEvent]:
         return _parse(list(self._raw), start_seq)
+
+    def events_for(self, subject: str, limit: int = 100) -> list[AuditEvent]:
+        found = [e for e in _parse(list(self._raw), 1) if e.subject == subject and e.action not in _UNINDEXED_ACTIONS]
+        return found[-limit:]
+
+    def recent(self, limit: int = 100) -> list[AuditEvent]:
+        return list(reversed(list(_parse(self._raw[-limit:], 1))))
 
     def verify(self) -> VerifyResult:
         return verify_raw(list(self._raw))
@@ -180,18 +209,37 @@ class RedisAuditLog:
     def append_many(self, entries: list[AuditEntry]) -> list[AuditEvent]:
         if not entries:
             return []
+        return self.transact([], lambda _pipe: (entries, None))
+
+    def transact(self, watch: list[str], prepare: Prepare) -> list[AuditEvent]:
+        """Change the caller's keys and chain audit events in one MULTI/EXEC: both happen or neither.
+
+        `prepare(pipe)` runs with `watch` and the log WATCHed, reads what it needs (immediate mode), may raise
+        to abort, and returns the entries to append and a function queueing its writes on the pipeline.
+        Any concurrent change to a watched key retries the whole step on fresh data.
+        """
         with self._r.pipeline() as pipe:
             for _ in range(self._max_retries):
                 try:
-                    pipe.watch(self._key)
+                    pipe.watch(self._key, *watch)
+                    entries, write = prepare(pipe)
                     events, raws = _chain(pipe.lindex(self._key, -1), entries, self._clock)  # type: ignore[arg-type]
                     pipe.multi()
-                    pipe.rpush(self._key, *raws)
+                    if write is not None:
+                        write(pipe)
+                    if raws:
+                        pipe.rpush(self._key, *raws)
+                    for event in events:
+                        if event.action not in _UNINDEXED_ACTIONS:
+                            pipe.rpush(self._index_key(event.subject), event.seq)
                     pipe.execute()
                     return events
                 except redis.WatchError:
                     continue
         raise RuntimeError(f"audit append to {self._key} lost the race {self._max_retries} times")
+
+    def _index_key(self, subject: str) -> str:
+        return f"{self._key}:subject:{subject}"
 
     def _all(self) -> list[str | bytes]:
         return list(self._r.lrange(self._key, 0, -1))
@@ -199,6 +247,19 @@ class RedisAuditLog:
     def events(self, start_seq: int = 1) -> Iterator[AuditEvent]:
         for raw in self._r.lrange(self._key, max(start_seq - 1, 0), -1):
             yield AuditEvent.model_validate_json(raw)
+
+    def events_for(self, subject: str, limit: int = 100) -> list[AuditEvent]:
+        seqs = self._r.lrange(self._index_key(subject), -limit, -1)
+        if not seqs:
+            return []
+        pipe = self._r.pipeline(transaction=False)
+        for seq in seqs:  # type: ignore[union-attr]
+            pipe.lindex(self._key, int(seq) - 1)
+        return [AuditEvent.model_validate_json(raw) for raw in pipe.execute() if raw is not None]
+
+    def recent(self, limit: int = 100) -> list[AuditEvent]:
+        raws = self._r.lrange(self._key, -limit, -1)
+        return [AuditEvent.model_validate_json(raw) for raw in reversed(raws)]  # type: ignore[arg-type]
 
     def verify(self) -> VerifyResult:
         return verify_raw(self._all())

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import copy
+import subprocess
+import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -29,3 +32,35 @@ VALID_TX: dict[str, Any] = {
 @pytest.fixture
 def valid_tx() -> dict[str, Any]:
     return copy.deepcopy(VALID_TX)
+
+
+@pytest.fixture(scope="session")
+def redis_server_url() -> Iterator[str]:
+    """A private redis-server on a free 127.0.0.1 port for the whole session (no persistence)."""
+    import redis
+
+    from riskmesh.orchestrator.infra import find_redis_server
+    from riskmesh.orchestrator.procs import free_port
+
+    port = free_port()
+    proc = subprocess.Popen(
+        [find_redis_server(), "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url, socket_timeout=1)
+    deadline = time.monotonic() + 20
+    try:
+        while True:
+            try:
+                if client.ping():
+                    break
+            except redis.RedisError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise
+            time.sleep(0.05)
+        yield url
+    finally:
+        client.close()
+        proc.kill()
+        proc.wait(timeout=10)

@@ -1,0 +1,1 @@
+"""The analyst console: a Starlette web app over the review desk."""
