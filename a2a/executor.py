@@ -1,5 +1,7 @@
 """One AgentExecutor for every riskmesh agent: decode the batch, call the agent, reply with one Message.
 
+An agent kind may serve several skills (skills.py); the first part's media type picks the one that runs.
+
 Synchronous scoring replies with a `Message`, never a `Task`: a Task would be kept in the task store
 (InMemoryTaskStore never evicts) and would echo the whole batch back in its history.
 """
@@ -8,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from a2a.helpers import new_message, new_raw_part
@@ -27,7 +30,7 @@ from a2a.utils.errors import (
 from google.protobuf.json_format import MessageToJson
 from pydantic import ValidationError
 
-from riskmesh.a2a.skills import SkillSpec, skill_for
+from riskmesh.a2a.skills import SkillSpec, pick_skill, skills_for
 from riskmesh.contracts import RiskmeshModel, describe_validation_error
 
 __all__ = [
@@ -38,15 +41,14 @@ __all__ = [
     "PayloadInvalid",
     "UnsupportedPayload",
     "ValidatingRequestHandler",
+    "decode_request",
     "to_a2a_error",
 ]
 
 logger = logging.getLogger(__name__)
 
 DECODED_REQUEST_KEY = "riskmesh.decoded_request"
-"""ServerCallContext.state key under which ValidatingRequestHandler leaves the validated request."""
-JSON_MEDIA_TYPES = frozenset({"", "application/json", "text/plain"})
-"""Besides the skill's own media type, parts may declare plain JSON (or nothing) — for outside callers."""
+"""ServerCallContext.state key under which ValidatingRequestHandler leaves (skill, validated request)."""
 
 
 class EdgeError(Exception):
@@ -84,15 +86,20 @@ def to_a2a_error(exc: EdgeError) -> A2AError:
     return _A2A_ERRORS.get(type(exc), InternalError)(message=str(exc))
 
 
+def _select_skill(parts: list[Part], skills: Sequence[SkillSpec]) -> SkillSpec:
+    """The skill the first part's media type names; the primary one for plain JSON or no media type."""
+    accepted = " or ".join([*(s.input_media_type for s in skills), "application/json"])
+    if not parts:
+        raise MissingPayload(f"the message has no parts; send one raw part of media type {accepted}")
+    skill = pick_skill(skills, parts[0].media_type)
+    if skill is None:
+        raise UnsupportedPayload(f"media type {parts[0].media_type!r} is not accepted; send {accepted}")
+    return skill
+
+
 def _payload_bytes(parts: list[Part], skill: SkillSpec) -> bytes:
     """The JSON of the first part: raw bytes (the internal path), a data part, or text holding JSON."""
-    if not parts:
-        raise MissingPayload(f"the message has no parts; send one raw part of media type {skill.input_media_type}")
     part = parts[0]
-    if part.media_type not in JSON_MEDIA_TYPES and part.media_type != skill.input_media_type:
-        raise UnsupportedPayload(
-            f"media type {part.media_type!r} is not accepted; send {skill.input_media_type} or application/json"
-        )
     content = part.WhichOneof("content")
     if content == "raw":
         return part.raw
@@ -105,11 +112,15 @@ def _payload_bytes(parts: list[Part], skill: SkillSpec) -> bytes:
     )
 
 
-def decode_request(parts: list[Part], skill: SkillSpec) -> RiskmeshModel:
-    """Validate the first part into the skill's request model; PayloadInvalid names the bad fields."""
+def decode_request(parts: list[Part], skills: Sequence[SkillSpec]) -> tuple[SkillSpec, RiskmeshModel]:
+    """The skill the first part asks for and the part validated into its request model.
+
+    UnsupportedPayload for a media type no skill takes; PayloadInvalid names the bad fields.
+    """
+    skill = _select_skill(parts, skills)
     payload = _payload_bytes(parts, skill)
     try:
-        return skill.request_model.model_validate_json(payload)
+        return skill, skill.request_model.model_validate_json(payload)
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
         if any(e["type"] == "json_invalid" for e in errors):
@@ -127,52 +138,58 @@ class ValidatingRequestHandler(DefaultRequestHandler):
 
     def __init__(self, executor: BatchExecutor, **kwargs: Any) -> None:
         super().__init__(agent_executor=executor, **kwargs)
-        self._skill = executor.skill
+        self._skills = executor.skills
 
     async def on_message_send(self, params: SendMessageRequest, context: ServerCallContext) -> Message | Task:
         try:
-            context.state[DECODED_REQUEST_KEY] = decode_request(list(params.message.parts), self._skill)
+            context.state[DECODED_REQUEST_KEY] = decode_request(list(params.message.parts), self._skills)
         except EdgeError as exc:
             raise to_a2a_error(exc) from None
         return await super().on_message_send(params, context)
 
 
 class BatchExecutor(AgentExecutor):
-    """Serves one agent's one skill; see skills.py for what `kind` maps to."""
+    """Serves one agent's skills; see skills.py for what `kind` maps to."""
 
     def __init__(self, agent: Any, kind: str, max_duration_s: float = 60.0) -> None:
         self._agent = agent
         self._kind = kind
         self._max_duration_s = max_duration_s
-        self._skill = skill_for(kind)
+        self._skills = skills_for(kind)
 
     @property
     def skill(self) -> SkillSpec:
-        return self._skill
+        """The primary skill."""
+        return self._skills[0]
+
+    @property
+    def skills(self) -> tuple[SkillSpec, ...]:
+        return self._skills
 
     async def execute(self, context: RequestContext, event_queue: EventQueue) -> None:
-        request = context.call_context.state.pop(DECODED_REQUEST_KEY, None)
+        decoded = context.call_context.state.pop(DECODED_REQUEST_KEY, None)
         try:
-            if request is None:  # served by a handler that did not validate up front
+            if decoded is None:  # served by a handler that did not validate up front
                 parts = list(context.message.parts) if context.message is not None else []
-                request = decode_request(parts, self._skill)
-            response = await self._invoke(request)
+                decoded = decode_request(parts, self._skills)
+            skill, request = decoded
+            response = await self._invoke(skill, request)
         except EdgeError as exc:
             raise to_a2a_error(exc) from exc
         body = response.model_dump_json(by_alias=True).encode("utf-8")
         reply = new_message(
-            [new_raw_part(body, media_type=self._skill.output_media_type)],
+            [new_raw_part(body, media_type=skill.output_media_type)],
             context_id=context.context_id,
             role=Role.ROLE_AGENT,
         )
         await event_queue.enqueue_event(reply)
 
-    async def _invoke(self, request: RiskmeshModel) -> RiskmeshModel:
+    async def _invoke(self, skill: SkillSpec, request: RiskmeshModel) -> RiskmeshModel:
         deadline_ms = getattr(request, "deadline_ms", None)
         limit_s = min(deadline_ms / 1000, self._max_duration_s) if deadline_ms else self._max_duration_s
         try:
             async with asyncio.timeout(limit_s):
-                return await self._skill.invoke(self._agent, request)
+                return await skill.invoke(self._agent, request)
         except TimeoutError:
             logger.warning("%s agent missed its deadline of %.0f ms", self._kind, limit_s * 1000)
             raise AgentFailed(f"{self._kind} agent missed its deadline of {limit_s * 1000:.0f} ms") from None

@@ -1,14 +1,19 @@
-"""Action agent: carry decisions out through the risk-actions MCP server (hold, release, alert…).
+"""Action agent: carry decisions and resolutions out through the risk-actions MCP server.
 
-One `apply_decisions_batch` call per batch. Which controls a decision triggers (hold, limit,
-freeze, alert) is the risk-actions server's policy; this agent only hands decisions over and
-reports, per transaction, what was done. It never raises for one bad item: a failed call marks
-every outcome `error` with the detail, an item the server did not answer is marked `error` alone.
+Two skills. `act`: one `apply_decisions_batch` call per batch (hold, block, alert, escalation).
+`resolve`: one `apply_resolutions_batch` call per request, carrying analysts' final dispositions
+(release, block, freeze). Which controls follow is the risk-actions server's policy; this agent only
+hands items over and reports, per item, what was done. It never raises for one bad item: a failed
+call marks every outcome `error` with the detail, an item the server did not answer is marked
+`error` alone. Both calls are idempotent on the server (per tx_id, per alert_id), so resending after
+a crash acts once.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from pydantic import ValidationError
 
 from riskmesh.agents._common import iso_utc
 from riskmesh.agents.base import ToolCaller, ToolCallError
@@ -18,6 +23,13 @@ from riskmesh.contracts import (
     ActionResponse,
     AggregatedDecision,
     Transaction,
+)
+from riskmesh.contracts.review import (
+    ControlChange,
+    Resolution,
+    ResolutionOutcome,
+    ResolutionRequest,
+    ResolutionResponse,
 )
 
 __all__ = ["ActionAgentImpl"]
@@ -61,6 +73,29 @@ class ActionAgentImpl:
                 outcomes[tx_id] = _outcome(tx_id, results.get(tx_id))
         return ActionResponse(batch_id=request.batch_id, outcomes=[outcomes[d.tx_id] for d in request.decisions])
 
+    async def resolve(self, request: ResolutionRequest) -> ResolutionResponse:
+        """Carry out every resolution in one call; one outcome per resolution, in request order."""
+        if not request.resolutions:
+            return ResolutionResponse(request_id=request.request_id, outcomes=[])
+        arguments = {"resolutions": [r.model_dump(mode="json") for r in request.resolutions]}
+        results: dict[str, Any] = {}
+        failure = ""
+        try:
+            answer = await self.tools.call("risk-actions", "apply_resolutions_batch", arguments)
+        except ToolCallError as exc:
+            failure = str(exc)
+        else:
+            found = answer.get("results") if isinstance(answer, dict) else None
+            if isinstance(found, dict):
+                results = found
+            else:
+                failure = "risk-actions answered without a 'results' object"
+        outcomes = [
+            _resolution_error(r, failure) if failure else _resolution_outcome(r, results.get(r.alert_id))
+            for r in request.resolutions
+        ]
+        return ResolutionResponse(request_id=request.request_id, outcomes=outcomes)
+
 
 def _item(tx: Transaction, decision: AggregatedDecision, request: ActionRequest) -> dict[str, Any]:
     return {
@@ -91,3 +126,22 @@ def _outcome(tx_id: str, result: Any) -> ActionOutcome:
 
 def _error(tx_id: str, detail: str) -> ActionOutcome:
     return ActionOutcome(tx_id=tx_id, status="error", detail=detail)
+
+
+def _resolution_outcome(resolution: Resolution, result: Any) -> ResolutionOutcome:
+    if not isinstance(result, dict):
+        return _resolution_error(resolution, "risk-actions returned no result for this alert")
+    if isinstance(result.get("error"), str) and result["error"]:
+        return _resolution_error(resolution, result["error"])
+    actions = result.get("actions") or []
+    if not isinstance(actions, list) or not all(isinstance(a, str) for a in actions):
+        return _resolution_error(resolution, f"risk-actions returned malformed actions: {actions!r}")
+    try:
+        controls = [ControlChange.model_validate(c) for c in result.get("controls") or []]
+    except ValidationError as exc:
+        return _resolution_error(resolution, f"risk-actions returned malformed controls: {exc.errors()[0]['msg']}")
+    return ResolutionOutcome(alert_id=resolution.alert_id, tx_id=resolution.tx_id, actions=actions, controls=controls)
+
+
+def _resolution_error(resolution: Resolution, detail: str) -> ResolutionOutcome:
+    return ResolutionOutcome(alert_id=resolution.alert_id, tx_id=resolution.tx_id, status="error", detail=detail[:2048])

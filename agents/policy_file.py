@@ -4,9 +4,11 @@ A policy file holds the aggregation weights and thresholds, per-segment and per-
 overrides, the hard rules and the fail-closed outcome. Threshold precedence, per threshold:
 branch ▶ segment ▶ the file's default; every combination must keep review ≤ block.
 
-`to_policy` maps what the aggregation `Policy` supports today (version, weights, thresholds,
-high_value_usd); segments, branches, hard rules and fail_closed are validated and diffed but not yet
-enforced by the aggregation agent.
+`to_policy` maps the whole file onto the aggregation agent's `Policy`, which applies all of it (see
+agents/aggregation.py). The file is the source of truth: `configured_policies` reads the live policy
+(`RISKMESH_POLICY_FILE`, else `$RISKMESH_DATA_DIR/policies/active.yaml` once `riskmesh policy deploy` wrote
+it, else the model card's calibrated policy) and the shadow challenger (`RISKMESH_SHADOW_POLICY_FILE`).
+Policy files are not package data: an installed service is pointed at its file by configuration.
 
 YAML 1.1 reads a bare `off` as false: a hard rule written `off` unquoted is read as "off".
 Duplicate keys are refused (PyYAML would otherwise keep the last one silently).
@@ -23,11 +25,14 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from riskmesh.agents.aggregation import Policy
+from riskmesh.agents.aggregation import HardRules as PolicyHardRules
+from riskmesh.agents.aggregation import Policy, ThresholdOverride
+from riskmesh.contracts.settings import Settings
 
 __all__ = [
     "PolicyFile",
     "PolicyFileError",
+    "configured_policies",
     "diff_policies",
     "load_policy_file",
     "policy_app",
@@ -55,6 +60,7 @@ class HardRules(_Strict):
     sanctions_match: RuleAction = "block"
     frozen_account: RuleAction = "block"
     reportable_amount: RuleAction = "review"
+    reportable_amount_usd: float = Field(default=10_000, gt=0, description="≈USD at or above which it applies")
 
     @field_validator("sanctions_match", "frozen_account", "reportable_amount", mode="before")
     @classmethod
@@ -150,14 +156,33 @@ def load_policy_file(path: Path | str) -> PolicyFile:
 
 
 def to_policy(pf: PolicyFile) -> Policy:
-    """The aggregation Policy for the fields it supports today."""
+    """The aggregation Policy that applies the whole file."""
     return Policy(
         version=pf.version,
         weights=dict(pf.weights),
         review_threshold=pf.review_threshold,
         block_threshold=pf.block_threshold,
         high_value_usd=pf.high_value_usd,
+        segments={k: ThresholdOverride(**v.model_dump()) for k, v in pf.segments.items()},
+        branches={k: ThresholdOverride(**v.model_dump()) for k, v in pf.branches.items()},
+        hard_rules=PolicyHardRules(**pf.hard_rules.model_dump()),
+        degraded_decision=pf.fail_closed.degraded_decision,
     )
+
+
+def configured_policies(settings: Settings | None = None) -> tuple[Policy, Policy | None]:
+    """(live, shadow) as configured. Raises PolicyFileError or ValidationError for a bad file: an agent must
+    not start on a policy it cannot read (the live file never silently falls back to the model card)."""
+    from riskmesh.agents.aggregation import deployed_policy
+
+    settings = settings or Settings()
+    active = settings.active_policy_path
+    if settings.policy_file is not None or active.exists():
+        live = to_policy(load_policy_file(active))
+    else:
+        live = deployed_policy()
+    shadow = to_policy(load_policy_file(settings.shadow_policy_file)) if settings.shadow_policy_file else None
+    return live, shadow
 
 
 def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
@@ -191,7 +216,8 @@ def validation_errors(exc: ValidationError | PolicyFileError) -> list[dict[str, 
     return errors
 
 
-policy_app = typer.Typer(help="Validate and compare versioned policy files (policies/*.yaml).", no_args_is_help=True)
+policy_app = typer.Typer(help="Validate, diff, backtest and deploy versioned policy files (policies/*.yaml).",
+                         no_args_is_help=True)
 
 
 @policy_app.command("validate")

@@ -18,7 +18,7 @@ from riskmesh.contracts.envelopes import (
     AssessBatchRequest,
     AssessBatchResponse,
 )
-from riskmesh.contracts.records import Alert, DeadLetter
+from riskmesh.contracts.records import Alert, DeadLetter, ShadowDecision
 from riskmesh.contracts.reference import (
     Account,
     CreditRecord,
@@ -79,6 +79,7 @@ __all__ = [
     "Reason",
     "ReferenceRecord",
     "RiskmeshModel",
+    "ShadowDecision",
     "Transaction",
     "UtcDatetime",
     "VerdictStatus",

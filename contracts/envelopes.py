@@ -76,6 +76,12 @@ class AggregationResponse(RiskmeshModel):
     batch_id: str
     policy_version: str
     decisions: list[AggregatedDecision]
+    shadow_policy_version: str | None = Field(
+        default=None, description="the challenger policy decided in shadow mode, if one is configured"
+    )
+    shadow: list[AggregatedDecision] = Field(
+        default_factory=list, description="the challenger's decisions: recorded, never acted on"
+    )
 
 
 class ActionRequest(RiskmeshModel):

@@ -1,4 +1,4 @@
-"""Operational records: dead letters and alerts."""
+"""Operational records: dead letters, alerts and shadow decisions."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from typing import Literal
 from pydantic import Field
 
 from riskmesh.contracts.base import RiskmeshModel, UtcDatetime
+from riskmesh.contracts.decision import DecisionOutcome
 from riskmesh.contracts.verdict import Reason
 
-__all__ = ["Alert", "DeadLetter"]
+__all__ = ["Alert", "DeadLetter", "ShadowDecision"]
 
 
 class DeadLetter(RiskmeshModel):
@@ -42,3 +43,14 @@ class Alert(RiskmeshModel):
     reasons: list[Reason] = Field(default_factory=list)
     degraded: list[str] = Field(default_factory=list)
     policy_version: str
+
+
+class ShadowDecision(RiskmeshModel):
+    """What a challenger policy would have decided. Value of `riskmesh.decisions.shadow`; never acted on."""
+
+    tx_id: str
+    policy_version: str = Field(description="the challenger (shadow) policy's version")
+    decision: DecisionOutcome
+    risk_score: float = Field(ge=0.0, le=1.0)
+    reasons: list[Reason] = Field(default_factory=list)
+    live_decision: DecisionOutcome = Field(description="what the live policy decided for the same transaction")

@@ -23,6 +23,7 @@ from riskmesh.contracts import (
     DeadLetter,
     Decision,
     DeviceRecord,
+    ShadowDecision,
     Transaction,
     WatchlistEntry,
 )
@@ -48,6 +49,7 @@ SCHEMA_MODELS: dict[str, type[BaseModel]] = {
     "action-response": ActionResponse,
     "dead-letter": DeadLetter,
     "alert": Alert,
+    "shadow-decision": ShadowDecision,
     "audit-event": AuditEvent,
 }
 

@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     topic_transactions: str = "riskmesh.transactions"
     topic_decisions: str = "riskmesh.decisions"
     topic_dlq: str = "riskmesh.transactions.dlq"
+    topic_labels: str = "riskmesh.labels"
+    topic_shadow_decisions: str = "riskmesh.decisions.shadow"
     transaction_partitions: int = Field(default=6, ge=1, le=256)
     consumer_group: str = "riskmesh-orchestrator"
     session_timeout_ms: int = Field(default=6000, ge=1000)
@@ -54,6 +56,30 @@ class Settings(BaseSettings):
     world_dir_override: Path | None = None
     """Reference data of a given directory instead of the generated world (never overwritten)."""
 
+    # Decision policy (policies/*.yaml). Unset: $data_dir/policies/active.yaml if deployed, else the model card's.
+    policy_file: Path | None = None
+    shadow_policy_file: Path | None = None
+    """A challenger policy decided beside the live one; its decisions go to topic_shadow_decisions only."""
+
+    # Review workflow: durable checkpoints of held reviews (None: SQLite under data_dir; postgres://… for Postgres)
+    review_checkpoint_url: str | None = None
+    review_consumer_group: str = "riskmesh-review"
+
+    # Review desk and analyst console (the review service process)
+    console_port: int = Field(default=8700, ge=0, le=65535)
+    """The console's port; 0 or a port in use: a free one (the launcher prints the URL either way)."""
+    review_lease_s: int = Field(default=900, ge=10)
+    """How long a claim lasts before the alert goes back to the queue (renew by claiming again)."""
+    review_sla_s: int = Field(default=4 * 3600, ge=10)
+    review_sla_high_risk_s: int = Field(default=3600, ge=10)
+    """Time to decide an alert; high risk (>= 0.8) gets the shorter SLA. Breaches escalate."""
+    four_eyes_usd: float = Field(default=10_000, ge=0)
+    """A block above this amount (and every freeze) needs a second analyst's approval."""
+    console_demo_users: bool = True
+    """Embedded stack: create the demo users (ana, ben analysts; sam supervisor; cora compliance; sol SOC; adam
+    admin) with console_demo_password when they do not exist. Turn off in production and use `riskmesh users`."""
+    console_demo_password: SecretStr = SecretStr("riskmesh-demo")
+
     # Idempotency: how long a decided tx_id is remembered
     decision_ttl_s: int = Field(default=7 * 24 * 3600, ge=60)
     worker_id: str | None = None
@@ -73,6 +99,11 @@ class Settings(BaseSettings):
     @property
     def run_dir(self) -> Path:
         return self.data_dir / "run"
+
+    @property
+    def active_policy_path(self) -> Path:
+        """Where `riskmesh policy deploy` puts the live policy and where agents look for it."""
+        return self.policy_file or self.data_dir / "policies" / "active.yaml"
 
     @property
     def world_dir(self) -> Path:

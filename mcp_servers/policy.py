@@ -36,6 +36,13 @@ FieldRules = Mapping[str, Mapping[str, FieldAction]]
 
 _GRAPH_READ = ["graph_features_batch"]
 _NO_IDENTITY: dict[str, FieldAction] = {"name": "mask", "date_of_birth": "drop"}
+_CONSOLE_READ: dict[str, Any] = {
+    "customer-data": ["get_customers_batch", "get_devices_batch"],
+    "transactions": ["recent_history"],
+    "risk-graph": ["neighbourhood"],
+}
+_CONSOLE_MASKED: dict[str, FieldAction] = {"name": "mask", "date_of_birth": "mask", "metadata": "mask"}
+"""Identity and address-like fields (unmodelled ones such as address and phone live in `metadata`)."""
 
 DEFAULT_POLICY: dict[str, dict[str, Any]] = {
     "fraud": {
@@ -62,16 +69,36 @@ DEFAULT_POLICY: dict[str, dict[str, Any]] = {
         },
         "fields": {},
     },
-    "action": {"tools": {"risk-actions": ["apply_decisions_batch", "get_alert"]}, "fields": {}},
+    "aggregation": {  # segment and branch for the thresholds, frozen accounts for the hard rule
+        "tools": {"customer-data": ["get_customers_batch"], "risk-actions": ["get_account_controls_batch"]},
+        "fields": {"customer": {"name": "drop", "date_of_birth": "drop"}},
+    },
+    "action": {
+        "tools": {
+            "risk-actions": ["apply_decisions_batch", "apply_resolutions_batch", "get_alert"],
+        },
+        "fields": {},
+    },
     "console": {
         "tools": {
             "customer-data": "*",
-            "risk-actions": ["list_open_alerts", "get_alert"],
+            "risk-actions": [
+                "list_open_alerts",
+                "get_alert",
+                "get_actions_batch",
+                "get_account_controls_batch",
+                "list_control_lifts",
+                "generate_report",
+            ],
             "risk-graph": [*_GRAPH_READ, "neighbourhood", "mark_bad_batch"],
             "watchlists": "*",
         },
         "fields": {"customer": {"date_of_birth": "mask"}},
     },
+    # The analyst console calls with one identity per role, so this table decides what each role sees.
+    "console-analyst": {"tools": _CONSOLE_READ, "fields": {"customer": _CONSOLE_MASKED}},
+    "console-soc": {"tools": _CONSOLE_READ, "fields": {"customer": {**_CONSOLE_MASKED, "date_of_birth": "drop"}}},
+    "console-compliance": {"tools": _CONSOLE_READ, "fields": {}},
 }
 """The policy in force unless a file replaces it. Least privilege: each agent gets what its logic reads."""
 

@@ -113,4 +113,30 @@ def build_transactions_server(
                 await history.observe(grouped)
             return batch_result({"features": features})
 
+    @server.tool(
+        description=(
+            "The kept history of one account, newest first, for the analyst console (read only). Returns "
+            '{"account_id", "transactions": [{"tx_id", "ts", "amount", "device_id", "ip", "country", "payee", '
+            '"channel"}]} (ts in RFC 3339, UTC).'
+        ),
+        structured_output=False,
+    )
+    async def recent_history(
+        ctx: Context,
+        account_id: Annotated[str, Field(min_length=1, max_length=256, description="the account")],
+        limit: Annotated[int, Field(ge=1, le=DEFAULT_MAX_ENTRIES, description="at most this many")] = 20,
+    ) -> CallToolResult:
+        with guard.call(ctx, "recent_history", 1):
+            entries = (await history.load([account_id])).get(account_id, [])
+            rows = [_entry_json(e) for e in reversed(entries[-limit:])]
+            return batch_result({"account_id": account_id, "transactions": rows})
+
     return server
+
+
+def _entry_json(entry: HistoryEntry) -> dict[str, object]:
+    row: dict[str, object] = entry._asdict()
+    ts = _EPOCH + entry.ts_ms * _MS
+    row["ts"] = ts.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    del row["ts_ms"]
+    return row

@@ -12,9 +12,11 @@ from typing import Annotated
 
 import typer
 
-from riskmesh.agents.policy_file import policy_app
 from riskmesh.contracts.settings import Settings
 from riskmesh.orchestrator.audit import audit_app
+from riskmesh.orchestrator.console.users_cli import users_app
+from riskmesh.orchestrator.policy_commands import policy_app  # validate, diff, backtest, deploy
+from riskmesh.orchestrator.review.labels import labels_app
 
 __all__ = ["app", "main"]
 
@@ -22,8 +24,10 @@ app = typer.Typer(help="riskmesh: multi-agent risk orchestration for banks.", no
                   add_completion=False, pretty_exceptions_enable=False)
 bench_app = typer.Typer(help="Measure the stack (BENCHMARKS.md).", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
-app.add_typer(policy_app, name="policy", help="Validate and compare versioned policy files (YAML).")
+app.add_typer(policy_app, name="policy", help="Validate, diff, backtest and deploy policy files (YAML).")
 app.add_typer(audit_app, name="audit", help="Verify and export the hash-chained audit trail.")
+app.add_typer(labels_app, name="labels", help="Analyst dispositions as training labels (riskmesh.labels).")
+app.add_typer(users_app, name="users", help="Console users, roles and machine tokens.")
 
 
 def _settings() -> Settings:
@@ -174,13 +178,15 @@ def train(
     holdout: Annotated[float, typer.Option(help="last share of the history, by time, held out for metrics")] = 0.2,
     label: Annotated[str, typer.Option(help="fraud (label.is_fraud) or fraud_or_aml")] = "fraud",
     review_budget: Annotated[float, typer.Option(help="review+block share the calibrated policy aims at")] = 0.025,
+    labels: Annotated[list[Path] | None, typer.Option(
+        help="analyst labels (JSONL from `riskmesh labels export`), repeatable; they win over the file's")] = None,
 ) -> None:
     """Fit the fraud model on labelled history, register a new version with its card, print a JSON summary."""
     from riskmesh.orchestrator.train import train as fit_model
 
     settings = _settings()
     summary = fit_model(data, out or _model_dir(settings), world, seed=seed, holdout=holdout, label=label,
-                        review_budget=review_budget)
+                        review_budget=review_budget, labels=labels or ())
     typer.echo(json.dumps(summary))
 
 

@@ -2,7 +2,8 @@
 
 validate ▶ fan-out with Send to the four analysis agents (A2A) ▶ aggregation agent ▶ action agent ▶ emit.
 An agent that fails or misses its deadline gets `timeout`/`error` verdicts; the decision lists it in
-`degraded` and is never `pass`.
+`degraded` and is never `pass`. A shadow (challenger) policy's decisions, when the aggregation agent
+returns some, are emitted as ShadowDecision records beside the live decisions: never sent to the action agent.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from riskmesh.orchestrator.pipeline import (
     InboundRecord,
     build_decision,
     fallback_decision,
+    shadow_records,
 )
 
 __all__ = ["Supervisor"]
@@ -265,7 +267,10 @@ class Supervisor:
         dead_out = [(r.key or "", dl.model_dump_json().encode()) for (r, dl), fresh_dl in zip(dead, claims,
                                                                                               strict=True) if fresh_dl]
         result.dead_letters = [dl for (_, dl), fresh_dl in zip(dead, claims, strict=True) if fresh_dl]
-        if to_send or dead_out:
+        shadow = shadow_records(state.get("aggregation"), result.decisions, [t for t in fresh if stored[t] == fresh[t]])
+        if shadow:
+            await self.emitter.emit(to_send, dead_out, shadow=shadow)
+        elif to_send or dead_out:
             await self.emitter.emit(to_send, dead_out)
         await self.store.mark_emitted([t for t, _ in to_send])
         result.emitted = len(to_send)

@@ -50,11 +50,13 @@ def find_redis_server() -> str:
 
 
 def ensure_topics(bootstrap: str, settings: Settings, timeout_s: float = 20.0) -> None:
-    """Create the three topics if missing. Tolerates tansu's partial admin API."""
+    """Create the topics if missing. Tolerates tansu's partial admin API."""
     wanted = {
         settings.topic_transactions: settings.transaction_partitions,
         settings.topic_decisions: settings.transaction_partitions,
         settings.topic_dlq: 1,
+        settings.topic_shadow_decisions: settings.transaction_partitions,
+        settings.topic_labels: 1,
     }
     deadline = time.monotonic() + timeout_s
     while True:

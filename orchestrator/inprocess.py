@@ -29,14 +29,17 @@ class InProcessTransport:
         self.skills = {kind: skill_for(kind) for kind in agents}
 
     async def call(self, agent: str, payload: bytes, media_type: str, timeout_s: float) -> bytes:
-        skill = self.skills[agent]
+        from riskmesh.a2a.skills import skill_for_media_type
+
+        skill = skill_for_media_type(agent, media_type) or self.skills[agent]
         request = skill.request_model.model_validate_json(payload)
         response = await skill.invoke(self.agents[agent], request)
         return response.model_dump_json().encode()
 
 
 class NullEmitter:
-    async def emit(self, decisions: Sequence[tuple[str, bytes]], dead_letters: Sequence[tuple[str, bytes]]) -> None:
+    async def emit(self, decisions: Sequence[tuple[str, bytes]], dead_letters: Sequence[tuple[str, bytes]],
+                   *, shadow: Sequence[tuple[str, bytes]] = ()) -> None:
         return None
 
 

@@ -31,23 +31,29 @@ def make_producer(bootstrap: str, **overrides: Any) -> KafkaProducer:
 
 
 class KafkaEmitter:
-    """Sends decisions and dead letters, then blocks until every send is acknowledged (or raises)."""
+    """Sends decisions, dead letters and shadow decisions, then blocks until every send is acknowledged."""
 
-    def __init__(self, producer: KafkaProducer, decisions_topic: str, dlq_topic: str, timeout_s: float = 30) -> None:
+    def __init__(self, producer: KafkaProducer, decisions_topic: str, dlq_topic: str, timeout_s: float = 30,
+                 shadow_topic: str | None = None) -> None:
         self._producer = producer
         self._decisions = decisions_topic
         self._dlq = dlq_topic
+        self._shadow = shadow_topic
         self._timeout = timeout_s
 
-    def _send_all(self, decisions: Sequence[tuple[str, bytes]], dead: Sequence[tuple[str, bytes]]) -> None:
+    def _send_all(self, decisions: Sequence[tuple[str, bytes]], dead: Sequence[tuple[str, bytes]],
+                  shadow: Sequence[tuple[str, bytes]] = ()) -> None:
         futures = [self._producer.send(self._decisions, key=k.encode(), value=v) for k, v in decisions]
         futures += [self._producer.send(self._dlq, key=k.encode() or None, value=v) for k, v in dead]
+        if self._shadow is not None:
+            futures += [self._producer.send(self._shadow, key=k.encode(), value=v) for k, v in shadow]
         self._producer.flush(timeout=self._timeout)
         for f in futures:
             f.get(timeout=self._timeout)  # raises KafkaError if the broker refused it
 
-    async def emit(self, decisions: Sequence[tuple[str, bytes]], dead_letters: Sequence[tuple[str, bytes]]) -> None:
-        await asyncio.to_thread(self._send_all, decisions, dead_letters)
+    async def emit(self, decisions: Sequence[tuple[str, bytes]], dead_letters: Sequence[tuple[str, bytes]],
+                   *, shadow: Sequence[tuple[str, bytes]] = ()) -> None:
+        await asyncio.to_thread(self._send_all, decisions, dead_letters, shadow)
 
 
 class BatchConsumer:

@@ -32,6 +32,9 @@ def describe_stack(info: StackInfo, stack_file: Path) -> Table:
         t.add_row(f"agent {kind}", f"{ep.card_url}  (gRPC {ep.grpc})")
     for name, url in info.mcp.items():
         t.add_row(f"MCP {name}", url)
+    if info.console:
+        t.add_row("[bold]analyst console[/]", f"[bold]{info.console}[/]  (demo users ana, ben, sam, cora, sol, adam;"
+                  " password: RISKMESH_CONSOLE_DEMO_PASSWORD, default riskmesh-demo)")
     t.add_row("stack file", str(stack_file))
     return t
 

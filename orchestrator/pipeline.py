@@ -12,9 +12,11 @@ from riskmesh.contracts import (
     ActionOutcome,
     AgentVerdict,
     AggregatedDecision,
+    AggregationResponse,
     DeadLetter,
     Decision,
     Reason,
+    ShadowDecision,
     Transaction,
     VerdictSummary,
 )
@@ -27,6 +29,7 @@ __all__ = [
     "InboundRecord",
     "build_decision",
     "fallback_decision",
+    "shadow_records",
 ]
 
 
@@ -37,9 +40,15 @@ class AgentTransport(Protocol):
 
 
 class Emitter(Protocol):
-    """Where decisions and dead letters go (Kafka in production). Returns once the broker acknowledged."""
+    """Where decisions and dead letters go (Kafka in production). Returns once the broker acknowledged.
 
-    async def emit(self, decisions: Sequence[tuple[str, bytes]], dead_letters: Sequence[tuple[str, bytes]]) -> None:
+    `shadow`: a challenger policy's decisions (ShadowDecision JSON, keyed by tx_id), recorded and never acted
+    on. The supervisor passes it only when there are some, so an emitter without shadow support keeps working
+    while no shadow policy is configured.
+    """
+
+    async def emit(self, decisions: Sequence[tuple[str, bytes]], dead_letters: Sequence[tuple[str, bytes]],
+                   *, shadow: Sequence[tuple[str, bytes]] = ()) -> None:
         ...
 
 
@@ -132,3 +141,20 @@ def fallback_decision(tx_id: str, verdicts: dict[str, AgentVerdict], detail: str
         reasons=[Reason(code="AGGREGATION_UNAVAILABLE", agent="orchestrator", weight=0.0, detail=detail[:2048])],
         degraded=degraded,
     )
+
+
+def shadow_records(
+    aggregation: AggregationResponse | None, decisions: Sequence[Decision], tx_ids: Sequence[str]
+) -> list[tuple[str, bytes]]:
+    """(tx_id, ShadowDecision JSON) of the challenger's decisions for `tx_ids`, beside the live outcome."""
+    if aggregation is None or not aggregation.shadow or aggregation.shadow_policy_version is None:
+        return []
+    live = {d.tx_id: d.decision for d in decisions}
+    wanted = set(tx_ids)
+    return [
+        (d.tx_id, ShadowDecision(tx_id=d.tx_id, policy_version=aggregation.shadow_policy_version,
+                                 decision=d.decision, risk_score=d.risk_score, reasons=d.reasons,
+                                 live_decision=live[d.tx_id]).model_dump_json().encode())
+        for d in aggregation.shadow
+        if d.tx_id in wanted and d.tx_id in live
+    ]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import time
 from pathlib import Path
 
@@ -39,18 +40,31 @@ def ensure_world(settings: Settings) -> Path:
     return world_dir
 
 
+def _port_free(host: str, port: int) -> bool:
+    if port <= 0:
+        return False
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 class Stack:
     """Start with `start()`, stop with `stop()`; `info` says where everything listens."""
 
-    def __init__(self, settings: Settings, workers: int = 1) -> None:
+    def __init__(self, settings: Settings, workers: int = 1, *, review: bool = True) -> None:
         self.settings = settings
         self.workers = workers
+        self.with_review = review
         self.log_dir = settings.run_dir / "logs"
         self.stack_file = settings.run_dir / "stack.json"
         self.infra = Infra(settings, self.log_dir)
         self.mcp: ChildProcess | None = None
         self.agents: dict[str, ChildProcess] = {}
         self.worker_procs: list[ChildProcess] = []
+        self.review: ChildProcess | None = None
         self.info: StackInfo | None = None
         # children read the very same settings (data dir resolved, so their working directory does not matter)
         self.env = settings.model_copy(update={"data_dir": settings.data_dir.resolve()}).to_env()
@@ -87,8 +101,15 @@ class Stack:
         info.write(self.stack_file)
         for i in range(self.workers):
             self.start_worker(i)
+        if self.with_review:
+            port = self.settings.console_port if _port_free(host, self.settings.console_port) else free_port(host)
+            info.console = f"http://{host}:{port}/"
+            info.write(self.stack_file)
+            self.start_review()
         if self.workers:
             self.wait_workers_assigned(deadline=started + timeout_s)
+        if self.with_review:
+            self.wait_review_ready(deadline=started + timeout_s)
         log.info("stack ready in %.1fs", time.monotonic() - started)
         return info
 
@@ -168,7 +189,38 @@ class Stack:
         finally:
             client.close()
 
+    def start_review(self) -> ChildProcess:
+        """The review service: review graph (durable checkpoints), alert desk and the analyst console."""
+        self.review = ChildProcess("review", python_module("riskmesh.orchestrator.review.service",
+                                                           "--stack", str(self.stack_file)),
+                                   self.log_dir / "review.log", env=self.env).start()
+        return self.review
+
+    def wait_review_ready(self, deadline: float) -> None:
+        assert self.info is not None and self.review is not None
+        url = self.info.console.rstrip("/") + "/healthz"
+        with httpx.Client(timeout=1.0) as http:
+            while True:
+                if not self.review.alive():
+                    raise RuntimeError(f"review service exited during start-up:\n{self.review.tail(30)}")
+                try:
+                    if http.get(url).status_code == 200:
+                        return
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"review service not ready at {url}")
+                time.sleep(0.1)
+
+    def restart_review(self, timeout_s: float = 60) -> None:
+        if self.review is not None:
+            self.review.stop()
+        self.start_review()
+        self.wait_review_ready(deadline=time.monotonic() + timeout_s)
+
     def stop(self) -> None:
+        if self.review is not None:
+            self.review.stop()
         for proc in self.worker_procs:
             proc.stop()
         for proc in self.agents.values():
@@ -191,4 +243,4 @@ class Stack:
 
     def children(self) -> list[ChildProcess]:
         procs = list(self.infra.children) + list(self.agents.values()) + self.worker_procs
-        return procs + ([self.mcp] if self.mcp else [])
+        return procs + ([self.mcp] if self.mcp else []) + ([self.review] if self.review else [])

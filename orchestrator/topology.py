@@ -31,6 +31,8 @@ class StackInfo:
     agents: dict[str, AgentEndpoint] = field(default_factory=dict)
     mcp: dict[str, str] = field(default_factory=dict)
     world_dir: str = ""
+    console: str = ""
+    """The analyst console (review service) base URL, e.g. http://127.0.0.1:8700/."""
 
     def agent_endpoints(self) -> dict[str, tuple[str, str]]:
         return {k: (e.url, e.grpc) for k, e in self.agents.items()}

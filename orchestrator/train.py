@@ -7,6 +7,11 @@
    fraud score dominates, compliance hard rules stay, behaviour and credit carry a small weight;
    the review threshold keeps review + block within `review_budget` of the holdout's transactions.
 4. Write `model.txt` + `card.json` as the next version of the registry and point CURRENT at it.
+
+Analyst labels (`--labels FILE.jsonl`, exported from `riskmesh.labels` by `riskmesh labels export`) take
+precedence: an analyst's disposition replaces the generator's label of the same tx_id, and gives a label to a
+transaction of the file that had none. Among several analyst labels of one tx_id the latest `labelled_at` wins.
+Labels of tx_ids that are not in the training file are counted and ignored (there are no features to learn from).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,10 +30,13 @@ from riskmesh.agents.aggregation import Policy
 from riskmesh.agents.features import CATEGORICAL_FEATURES, FEATURE_NAMES
 from riskmesh.agents.model import ModelRegistry
 from riskmesh.contracts import Transaction
+from riskmesh.contracts.review import LabelRecord
+from riskmesh.contracts.transaction import Label
 from riskmesh.orchestrator.metrics import auprc, recall_at_fpr, threshold_for_rate
 from riskmesh.orchestrator.replay import Replay, Replayer, load_labelled, usd_amounts
 
-__all__ = ["DEFAULT_PARAMS", "LABELS", "calibrate_policy", "ensure_model", "fit", "labels_of", "quiet_logs", "train"]
+__all__ = ["DEFAULT_PARAMS", "LABELS", "calibrate_policy", "ensure_model", "fit", "labels_of", "quiet_logs", "train",
+           "with_analyst_labels"]
 
 log = logging.getLogger("riskmesh.train")
 
@@ -67,6 +76,34 @@ def labels_of(txs: list[Transaction], label: str = "fraud") -> np.ndarray:
         raise ValueError(f"unknown label {label!r}; choose from {sorted(LABELS)}")
     return np.asarray([bool(t.label and (t.label.is_fraud or (label == "fraud_or_aml" and t.label.is_suspicious_aml)))
                        for t in txs], dtype=bool)
+
+
+def with_analyst_labels(txs: list[Transaction], records: Sequence[LabelRecord]
+                        ) -> tuple[list[Transaction], dict[str, int]]:
+    """The transactions with analyst labels applied (analyst wins), and what changed.
+
+    Every transaction must end up labelled: one without a label in the file nor an analyst label is an error.
+    """
+    from riskmesh.orchestrator.review.labels import latest_labels
+
+    latest = latest_labels(records)
+    known = {t.tx_id for t in txs}
+    out: list[Transaction] = []
+    applied = flipped = 0
+    for tx in txs:
+        record = latest.get(tx.tx_id)
+        if record is not None:
+            applied += 1
+            flipped += int(tx.label is not None and tx.label.is_fraud != record.is_fraud)
+            pattern = record.pattern or (tx.label.pattern if tx.label and tx.label.is_fraud == record.is_fraud
+                                         else None)
+            tx = tx.model_copy(update={"label": Label(is_fraud=record.is_fraud, pattern=pattern,
+                                                      is_suspicious_aml=record.is_suspicious_aml)})
+        elif tx.label is None:
+            raise ValueError(f"transaction {tx.tx_id} has neither a label nor an analyst label")
+        out.append(tx)
+    return out, {"records": len(records), "tx_ids": len(latest), "applied": applied, "flipped": flipped,
+                 "unmatched": sum(1 for tx_id in latest if tx_id not in known)}
 
 
 def fit(x: np.ndarray, y: np.ndarray, seed: int, rounds: int = ROUNDS, params: dict[str, Any] | None = None,
@@ -151,15 +188,22 @@ async def _replay(txs: list[Transaction], world: Path | None, other_agents: bool
 def train(
     data: Path, out: Path | None = None, world: Path | None = None, *, seed: int = 7, holdout: float = 0.2,
     label: str = "fraud", review_budget: float = 0.025, block_budget: float = 0.003, rounds: int = ROUNDS,
-    make_current: bool = True, other_agents: bool = True,
+    make_current: bool = True, other_agents: bool = True, labels: Sequence[Path] = (),
 ) -> dict[str, Any]:
     """Fit, evaluate on the time holdout, calibrate the policy, register. Returns the JSON summary.
 
     `other_agents=False` skips the credit, behaviour and compliance verdicts in the replay (faster):
-    the policy is then calibrated on the fraud score alone.
+    the policy is then calibrated on the fraud score alone. `labels`: analyst label files (JSONL of
+    LabelRecord) whose labels take precedence over the file's.
     """
     quiet_logs()
-    txs = load_labelled(data)
+    txs = load_labelled(data, require_label=not labels)
+    analyst: dict[str, Any] | None = None
+    if labels:
+        from riskmesh.orchestrator.review.labels import read_label_files
+
+        txs, counts = with_analyst_labels(txs, read_label_files(labels))
+        analyst = {"files": [str(p) for p in labels], **counts}
     if len(txs) < 50:
         raise ValueError(f"{data}: {len(txs)} labelled transactions are too few to train on")
     y = labels_of(txs, label)
@@ -189,7 +233,8 @@ def train(
         "version": version,
         "kind": "lightgbm-binary",
         "created_at": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
-        "training_data": {"path": str(data), "sha256": _sha256(data), "world": str(world) if world else None},
+        "training_data": {"path": str(data), "sha256": _sha256(data), "world": str(world) if world else None,
+                          "analyst_labels": analyst},
         "rows": {"total": len(txs), "train": cut, "holdout": len(txs) - cut,
                  "train_positives": int(y[:cut].sum()), "holdout_positives": int(y_hold.sum())},
         "time_range": {"first": txs[0].ts.isoformat(), "holdout_from": txs[cut].ts.isoformat() if cut < len(txs)
@@ -208,7 +253,7 @@ def train(
     path = registry.save(booster.model_to_string(), card, make_current=make_current)
     return {"version": version, "path": str(path), "rows": card["rows"], "metrics": metrics,
             "policy": {"review_threshold": policy.review_threshold, "block_threshold": policy.block_threshold},
-            "graph_features_available": replay.graph_available}
+            "graph_features_available": replay.graph_available, "analyst_labels": analyst}
 
 
 def _finite(value: float | None) -> float | None:

@@ -65,7 +65,8 @@ class Worker:
         redis_client = aioredis.Redis.from_url(self.stack.redis)
         store = RedisDecisionStore(redis_client, self.settings.decision_ttl_s)
         producer = make_producer(self.stack.kafka)
-        emitter = KafkaEmitter(producer, self.settings.topic_decisions, self.settings.topic_dlq)
+        emitter = KafkaEmitter(producer, self.settings.topic_decisions, self.settings.topic_dlq,
+                               shadow_topic=self.settings.topic_shadow_decisions)
         transport: AgentTransport = PoolTransport(pool)
         audit = DecisionAuditTrail(RedisAuditLog.from_url(self.stack.redis), actor=f"orchestrator:{self.worker_id}")
         supervisor = Supervisor(transport, store, emitter, deadline_s=self.settings.agent_deadline_ms / 1000,

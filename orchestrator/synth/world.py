@@ -20,7 +20,7 @@ from riskmesh.contracts import Account, CreditRecord, Customer, DeviceRecord, Wa
 from riskmesh.orchestrator.synth import catalog
 from riskmesh.orchestrator.synth.sanctions import generate_watchlist
 
-__all__ = ["AS_OF", "World", "company_name", "person_name"]
+__all__ = ["AS_OF", "World", "branch_of", "company_name", "person_name"]
 
 AS_OF = datetime(2025, 12, 31, tzinfo=UTC)
 """Reference data is a snapshot taken at this time; streams start after it."""
@@ -36,6 +36,18 @@ _RECENT_SHARE = 0.1
 _CREDIT_LIMIT = {"retail": 15_000, "private": 300_000, "sme": 250_000, "corporate": 20_000_000}  # USD
 
 M = TypeVar("M", bound=BaseModel)
+
+_BRANCHES = {(country, city[0]): f"BR-{n:04d}" for n, (country, city) in enumerate(
+    ((country, city) for country, cities in catalog.CITIES.items() for city in cities), start=1)}
+
+
+def branch_of(country: str, city: str) -> str:
+    """The home branch of a customer in `city`: one branch per catalogue city, BR-0001 = the first one.
+
+    Derived, not drawn, so adding it changed no random draw of the world. Reference files carry it as
+    an extra `branch` field, which the Customer contract keeps in `metadata` (CONTRACTS.md).
+    """
+    return _BRANCHES[(country, city)]
 
 
 def person_name(rng: random.Random, country: str) -> str:
@@ -137,7 +149,7 @@ def _customer(rng: random.Random, customer_id: str, country: str) -> Customer:
         kyc_risk="high" if pep else kyc,  # type: ignore[arg-type]
         pep=pep,
         onboarded_at=_moment(rng, since, AS_OF - timedelta(days=10)),
-        metadata={"city": city},
+        metadata={"city": city, "branch": branch_of(country, city)},
     )
 
 

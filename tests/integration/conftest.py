@@ -31,6 +31,7 @@ def integration_settings(data_dir: Path) -> Settings:
         batch_max_size=200,
         agent_deadline_ms=1500,
         transaction_partitions=4,
+        console_port=0,
     )
 
 

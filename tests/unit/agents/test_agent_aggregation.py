@@ -40,7 +40,7 @@ async def test_hard_block_wins_over_a_low_score():
     [d] = await decide(request({"compliance": [hard]}), Policy(weights={**dict.fromkeys(AGENTS, 0.1)}))
     assert d.decision == "block"
     assert d.risk_score == 1.0
-    assert d.reasons[0].code == "COMPLIANCE_SANCTIONS_MATCH"
+    assert [r.code for r in d.reasons[:2]] == ["HARD_RULE_SANCTIONS_MATCH", "COMPLIANCE_SANCTIONS_MATCH"]
 
 
 async def test_one_strong_signal_is_not_diluted_by_quiet_agents():

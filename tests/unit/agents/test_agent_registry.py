@@ -36,7 +36,7 @@ def test_unknown_kind_and_missing_tools_are_refused():
 
 def test_every_kind_declares_its_mcp_servers():
     assert set(MCP_SERVERS_FOR_AGENT) == set(AGENT_KINDS)
-    assert MCP_SERVERS_FOR_AGENT["aggregation"] == ()
+    assert MCP_SERVERS_FOR_AGENT["aggregation"] == ("customer-data", "risk-actions")
     assert MCP_SERVERS_FOR_AGENT["fraud"] == ("customer-data", "transactions", "risk-graph")
     assert "risk-graph" in MCP_SERVERS_FOR_AGENT["compliance"]
 
@@ -71,5 +71,6 @@ def test_every_reason_code_used_is_documented():
                     "BEHAVIOUR",
                     "COMPLIANCE",
                     "AGGREGATION",
+                    "HARD",
                 }:
                     assert f"`{code}`" in documented, f"{code} ({path.name}) is missing from docs/reason-codes.md"

@@ -8,7 +8,7 @@ import pytest
 from mcp import Client
 
 from riskmesh.mcp_servers.action_store import MemoryActionStore, RedisActionStore
-from riskmesh.mcp_servers.risk_actions import alert_id_for, alert_priority, build_risk_actions_server
+from riskmesh.mcp_servers.risk_actions import HOLD_NOTE, alert_id_for, alert_priority, build_risk_actions_server
 
 
 def _item(tx: str, decision: str, risk: float = 0.5, amount: str = "100.00") -> dict:
@@ -42,9 +42,14 @@ async def _apply(client: Client, items: list[dict]) -> dict:
 async def test_each_decision_maps_to_its_actions(server) -> None:
     async with Client(server) as client:
         results = await _apply(client, [_item("T1", "pass"), _item("T2", "block"), _item("T3", "review")])
-    assert results["T1"] == {"actions": [], "alert_id": None}
-    assert results["T2"] == {"actions": ["block_transaction"], "alert_id": None}
-    assert results["T3"] == {"actions": ["hold_transaction", "open_alert"], "alert_id": alert_id_for("T3")}
+    assert results["T1"] == {"actions": [], "alert_id": None, "controls": []}
+    assert results["T2"] == {"actions": ["block_transaction"], "alert_id": None, "controls": []}
+    hold = {"account_id": "A1-01", "control": "hold", "change": "applied", "level": 1, "reason": HOLD_NOTE}
+    assert results["T3"] == {
+        "actions": ["hold_transaction", "open_alert"],
+        "alert_id": alert_id_for("T3"),
+        "controls": [hold],
+    }
 
 
 def test_the_alert_id_is_derived_from_the_tx_id() -> None:

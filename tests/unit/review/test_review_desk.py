@@ -46,7 +46,8 @@ def desk(backend: QueueBackend, clock: Clock, resumer: RecordingResumer) -> Desk
     return Desk(backend.queue, backend.audit, resumer, lease_s=600, four_eyes_usd=10_000, clock=clock)
 
 
-async def test_the_queue_lists_open_alerts_highest_priority_first_with_counts(backend: QueueBackend, desk: Desk) -> None:
+async def test_the_queue_lists_open_alerts_highest_priority_first_with_counts(
+        backend: QueueBackend, desk: Desk) -> None:
     for n, risk in enumerate([0.5, 0.9, 0.7]):
         backend.open(make_alert(n, risk=risk))
     page = await desk.queue(ANA, QueueFilter())
@@ -170,7 +171,8 @@ async def test_request_info_keeps_the_alert_open_and_records_what_is_needed(back
     assert (await desk.claim(ANA, "AL-0001")).status == "claimed"
 
 
-async def test_an_sla_breach_escalates_the_alert_with_the_reason(backend: QueueBackend, desk: Desk, clock: Clock) -> None:
+async def test_an_sla_breach_escalates_the_alert_with_the_reason(
+        backend: QueueBackend, desk: Desk, clock: Clock) -> None:
     backend.open(make_alert(1, risk=0.9))  # high risk: 600 s SLA
     backend.open(make_alert(2, risk=0.3))  # 3600 s SLA
     clock.now = T0.replace(minute=11)

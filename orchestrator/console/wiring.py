@@ -1,0 +1,73 @@
+"""Builds the console app of the review service from the running stack (the one place it is wired)."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import redis.asyncio as aioredis
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+
+from riskmesh.contracts.settings import Settings
+from riskmesh.orchestrator.audit import AuditLog
+from riskmesh.orchestrator.console.app import create_app
+from riskmesh.orchestrator.console.auth import Authenticator, RedisAuthStore, seed_demo_users
+from riskmesh.orchestrator.console.dashboard import RedisDashboard, agent_health_urls
+from riskmesh.orchestrator.console.evidence import McpEvidence
+from riskmesh.orchestrator.review.ports import Actor, ReviewDesk
+from riskmesh.orchestrator.topology import StackInfo
+
+__all__ = ["build_console"]
+
+
+class PendingReviews:
+    """What the review graph holds, for /healthz (count only: alert ids stay behind the login)."""
+
+    def __init__(self, pending: Callable[[], Awaitable[list[str]]]) -> None:
+        self._pending = pending
+
+    async def count(self) -> int:
+        return len(await self._pending())
+
+
+async def build_console(settings: Settings, stack: StackInfo, desk: ReviewDesk, graph: Any, audit: AuditLog,
+                        client: aioredis.Redis) -> tuple[Starlette, Callable[[], Awaitable[None]]]:
+    """The console app and a function that closes what it opened."""
+    auth = Authenticator(RedisAuthStore(client))
+    if settings.console_demo_users:
+        await seed_demo_users(auth.store, settings.console_demo_password.get_secret_value())
+    evidence = McpEvidence.over_http(stack.mcp, settings.mcp_token.get_secret_value())
+    dashboard = RedisDashboard(client, agent_health_urls(stack))
+
+    def deploy(yaml_text: str, actor: Actor) -> dict[str, Any]:
+        from riskmesh.orchestrator.policy_deploy import deploy_policy
+
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "policy.yaml"
+            path.write_text(yaml_text, encoding="utf-8")
+            return deploy_policy(path, actor.username, audit, settings)
+
+    async def deploy_async(yaml_text: str, actor: Actor) -> dict[str, Any]:
+        return await asyncio.to_thread(deploy, yaml_text, actor)
+
+    app = create_app(desk=desk, auth=auth, evidence=evidence, dashboard=dashboard, deploy_policy=deploy_async,
+                     audit_log=audit)
+    pending = PendingReviews(graph.pending)
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"ok": True, "pending_reviews": await pending.count()},
+                            headers={"cache-control": "no-store"})
+
+    outer = Starlette(routes=[Route("/healthz", healthz), Mount("/", app)])
+
+    async def close() -> None:
+        await evidence.aclose()
+        await dashboard.aclose()
+
+    return outer, close
