@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test test-unit test-integration lint bench install schemas clean
+.PHONY: run test test-unit test-integration test-browser browser-deps lint bench install schemas clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,8 +20,23 @@ run: install
 	$(VENV)/bin/riskmesh run
 
 ## make test: the whole suite (unit tests, then integration tests against the real broker, Redis, MCP and A2A)
-test: install
+test: install browser-deps
 	$(VENV)/bin/pytest -q
+
+## browser tests (tests/browser) need Debian's chromium: installed here when missing and we are root with apt-get.
+## Otherwise only a warning: the rest of the suite still runs and the browser tests FAIL saying what is missing.
+## (playwright-core itself is installed by the tests into build/node on first use.)
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium \
+	      || echo "warning: could not install chromium; the browser tests will fail" >&2; \
+	  else \
+	    echo "warning: chromium not found (install Debian's chromium as root); the browser tests will fail" >&2; \
+	  fi; }
+
+test-browser: install browser-deps
+	$(VENV)/bin/pytest -q tests/browser
 
 test-unit: install
 	$(VENV)/bin/pytest -q tests/unit

@@ -179,7 +179,7 @@ class MemoryAuditLog:
         return found[-limit:]
 
     def recent(self, limit: int = 100) -> list[AuditEvent]:
-        return list(reversed(list(_parse(self._raw[-limit:], 1))))
+        return list(reversed(list(_parse(list[str | bytes](self._raw[-limit:]), 1))))
 
     def verify(self) -> VerifyResult:
         return verify_raw(list(self._raw))

@@ -17,7 +17,7 @@ from riskmesh.contracts.settings import Settings
 from riskmesh.orchestrator.stack import Stack
 from riskmesh.orchestrator.streaming import DecisionTap, percentile, produce
 from riskmesh.orchestrator.topology import StackInfo
-from riskmesh.orchestrator.worker import STATS_A2A_CALLS
+from riskmesh.orchestrator.worker import STATS_A2A_CALLS, STATS_PIPELINE
 
 __all__ = ["DemoResult", "collect_call_counts", "run_demo", "synthetic_messages"]
 
@@ -42,10 +42,18 @@ def synthetic_messages(world_dir: str, count: int, bad: int, seed: int, prefix: 
     return good
 
 
-def collect_call_counts(info: StackInfo) -> tuple[dict[str, int], dict[str, int]]:
-    """A2A calls per agent (summed by the workers in Redis) and MCP calls per server (their /metrics)."""
+def collect_call_counts(info: StackInfo, decided: int = 0,
+                        wait_s: float = 10.0) -> tuple[dict[str, int], dict[str, int]]:
+    """A2A calls per agent (summed by the workers in Redis) and MCP calls per server (their /metrics).
+
+    Workers add to their counters just after committing a batch, which is after its decisions are visible:
+    wait (bounded) until the counters account for `decided` decisions.
+    """
     client = redis.Redis.from_url(info.redis)
     try:
+        deadline = time.monotonic() + wait_s
+        while int(client.hget(STATS_PIPELINE, "decided") or 0) < decided and time.monotonic() < deadline:  # type: ignore[arg-type]
+            time.sleep(0.05)
         raw: dict[bytes, bytes] = client.hgetall(STATS_A2A_CALLS)  # type: ignore[assignment]
         a2a = {k.decode(): int(v) for k, v in raw.items()}
     finally:
@@ -86,7 +94,7 @@ def run_demo(settings: Settings, count: int, bad: int, timeout_s: float = 300, w
         complete = tap.wait_for(count, bad, timeout_s)
         s = tap.stats
         elapsed = max(1e-6, (s.last_at or time.monotonic()) - started)
-        a2a, mcp = collect_call_counts(info)
+        a2a, mcp = collect_call_counts(info, decided=s.decisions)
         report = {
             "sent": sent,
             "valid": count,

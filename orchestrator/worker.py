@@ -113,6 +113,10 @@ async def _record_stats(client: aioredis.Redis, calls: dict[str, int], result: B
                          ("dead_letters", len(result.dead_letters)), ("batches", 1)):
             if n:
                 pipe.hincrby(STATS_PIPELINE, field, n)
+        if result.decisions:  # for the console dashboard: review and block rates, mean latency
+            for outcome in ("review", "block"):
+                pipe.hincrby(STATS_PIPELINE, outcome, sum(1 for d in result.decisions if d.decision == outcome))
+            pipe.hincrby(STATS_PIPELINE, "latency_ms_sum", round(sum(result.latencies_ms)))
         await pipe.execute()
 
 

@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any, cast, get_args
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -334,7 +334,7 @@ class _Console:
         disposition = data.get("disposition")
         if disposition not in _DISPOSITIONS:
             raise InvalidRequest(f"disposition must be one of {', '.join(sorted(_DISPOSITIONS))}")
-        return await self.desk.decide(actor, alert_id, disposition, self._text(data, "reason"))
+        return await self.desk.decide(actor, alert_id, cast(DispositionKind, disposition), self._text(data, "reason"))
 
     async def _approve(self, actor: Actor, alert_id: str, data: dict[str, Any]) -> Any:
         await self._not_own_proposal(actor, alert_id)
@@ -400,12 +400,17 @@ class _Console:
         deadline, last, beat = loop.time() + s.events_max_s, "", loop.time()
         yield "retry: 1000\n\n"
         try:
+            token_of = getattr(self.desk, "change_token", None)  # cheap: a counter and the open index's head
             while loop.time() < deadline:
-                page = await self.desk.queue(actor, QueueFilter(status="active", limit=500))
-                mark = _fingerprint(page)
+                if token_of is not None:
+                    mark, data = await token_of(), {}
+                else:
+                    page = await self.desk.queue(actor, QueueFilter(status="active", limit=500))
+                    mark = _fingerprint(page)
+                    data = {"counts": page.counts, "size": len(page.items)}
                 if mark != last:
                     last, beat = mark, loop.time()
-                    data = {"version": mark, "counts": page.counts, "size": len(page.items), "at": _now_iso()}
+                    data.update(version=mark, at=_now_iso())
                     yield f"event: queue\nid: {mark}\ndata: {json.dumps(data)}\n\n"
                 elif loop.time() - beat >= s.events_heartbeat_s:
                     beat = loop.time()

@@ -105,6 +105,10 @@ class Desk:
         return AlertDetail(alert=alert, state=state, decision=decision, evidence=evidence, audit=events,
                            four_eyes_required=self._needs_four_eyes(alert, "block"))
 
+    async def change_token(self) -> str:
+        """Moves whenever the queue may have changed; the console's live updates poll it (cheap)."""
+        return await self.alerts.change_token()
+
     async def audit(self, actor: Actor, limit: int = 200, subject: str | None = None) -> list[AuditEvent]:
         limit = max(1, min(limit, 1000))
         if subject:

@@ -19,7 +19,7 @@ import asyncio
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import redis
 
@@ -200,16 +200,17 @@ class RedisAlertQueue:
         start = offset
         while len(found) < limit:
             want = limit - len(found)
-            ranked = self._r.zrevrange(INDEX_KEY.format(status), start, start + want - 1, withscores=True)
+            ranked = cast(list[tuple[bytes, float]], self._r.zrevrange(INDEX_KEY.format(status), start,
+                                                                        start + want - 1, withscores=True))
             if not ranked:
                 break
-            start += len(ranked)  # type: ignore[arg-type]
+            start += len(ranked)
             pipe = self._r.pipeline(transaction=False)
-            for member, _ in ranked:  # type: ignore[union-attr]
+            for member, _ in ranked:
                 pipe.get(ALERT_KEY.format(_text(member)))
                 pipe.get(STATE_KEY.format(_text(member)))
             raws = pipe.execute()
-            for i, (member, score) in enumerate(ranked):  # type: ignore[arg-type]
+            for i, (member, score) in enumerate(ranked):
                 raw_alert, raw_state = raws[2 * i], raws[2 * i + 1]
                 if raw_alert is None:
                     continue  # expired or removed by hand: skip, the index entry is harmless
@@ -259,8 +260,8 @@ class RedisAlertQueue:
 
     async def expired_leases(self, now: datetime, limit: int = 100) -> list[str]:
         def run() -> list[str]:
-            ids = self._r.zrangebyscore(LEASES_KEY, "-inf", now.timestamp(), start=0, num=limit)
-            return [_text(i) for i in ids]  # type: ignore[union-attr]
+            ids = cast(list[bytes], self._r.zrangebyscore(LEASES_KEY, "-inf", now.timestamp(), start=0, num=limit))
+            return [_text(i) for i in ids]
 
         return await asyncio.to_thread(run)
 

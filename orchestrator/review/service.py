@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import orjson
@@ -54,9 +54,8 @@ class ReviewService:
             log.info("review graph recovered: %s", report)
             follower = DecisionFollower(self.stack.kafka, self.settings, graph)
             host, port = _host_port(self.stack.console)
-            server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
-                                                   lifespan="on", access_log=False))
-            server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # we own the signals
+            server = _NoSignalServer(uvicorn.Config(app, host=host, port=port, log_level="warning",
+                                                    lifespan="on", access_log=False))
             tasks = [
                 asyncio.create_task(follower.run(stop), name="follower"),
                 asyncio.create_task(_every(SWEEP_EVERY_S, desk.sweep, stop), name="sweep"),
@@ -125,6 +124,14 @@ async def _every(period_s: float, job: Any, stop: asyncio.Event) -> None:
             log.exception("periodic job %s failed", getattr(job, "__name__", job))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=period_s)
+
+
+class _NoSignalServer(uvicorn.Server):
+    """uvicorn without its own SIGINT/SIGTERM handlers: this process's stop event owns shutdown."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
 
 
 def _host_port(url: str) -> tuple[str, int]:

@@ -32,6 +32,7 @@ def integration_settings(data_dir: Path) -> Settings:
         agent_deadline_ms=1500,
         transaction_partitions=4,
         console_port=0,
+        four_eyes_usd=0,  # every block waits for a second analyst here (the threshold is unit-tested)
     )
 
 

@@ -47,3 +47,7 @@ def poll(condition: Callable[[], Any], timeout_s: float, interval_s: float = 0.1
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
         time.sleep(interval_s)
+
+
+def put(client: ConsoleClient, path: str, body: dict[str, Any]) -> httpx.Response:
+    return client.http.put(path, json=body, headers={"x-csrf-token": client.csrf})

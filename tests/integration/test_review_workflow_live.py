@@ -9,7 +9,7 @@ from datetime import datetime
 import httpx
 import pytest
 import redis
-from console_client import ConsoleClient, poll
+from console_client import ConsoleClient, poll, put
 from review_actions import actions_taken
 
 pytestmark = pytest.mark.integration
@@ -109,3 +109,61 @@ def test_fifty_pending_reviews_survive_killing_the_orchestrator_and_each_resumes
         assert _pending(console) == pending_before + total_new - len(reviews)
     finally:
         client.close()
+
+
+def _open_alert_with_known_customer(ana: ConsoleClient) -> tuple[str, dict]:
+    for item in ana.queue(status="open", limit=200)["items"]:
+        alert_id = item["alert"]["alert_id"]
+        detail = ana.get(f"/api/alerts/{alert_id}")
+        if detail["evidence"].get("customer"):
+            return alert_id, detail
+    raise AssertionError("no open alert of a known customer")
+
+
+def test_an_analyst_cannot_approve_their_own_freeze_or_change_policy_and_sees_masked_fields(running) -> None:
+    console = running.info.console
+    ana, ben, cora = (ConsoleClient(console, name) for name in ("ana", "ben", "cora"))
+    try:
+        if not ana.queue(status="open")["items"]:
+            tap = running.tap(running.send(800, seed=53), keep=False)
+            tap.wait_for(800, timeout_s=120)
+            tap.stop()
+        alert_id, as_analyst = _open_alert_with_known_customer(ana)
+        as_compliance = cora.get(f"/api/alerts/{alert_id}")
+        assert as_analyst["evidence"]["customer"]["name"] == "***"
+        assert as_compliance["evidence"]["customer"]["name"] not in ("***", None, "")
+        assert "name" in as_analyst["evidence"]["masked_fields"]
+        assert as_compliance["evidence"]["masked_fields"] == []
+
+        ana.post(f"/api/alerts/{alert_id}/claim")
+        state = ana.post(f"/api/alerts/{alert_id}/decide", {"disposition": "freeze", "reason": "account takeover"})
+        assert state["state"]["status"] == "pending_approval" and state["state"]["proposed_by"] == "ana"
+        refused = ana.http.post(f"/api/alerts/{alert_id}/approve", headers={"x-csrf-token": ana.csrf})
+        assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
+        policy = put(ana, "/api/policy", {"yaml": "version: policy-x\n"})
+        assert policy.status_code == 403, policy.text
+
+        ben.post(f"/api/alerts/{alert_id}/approve")
+        detail = cora.get(f"/api/alerts/{alert_id}")
+        assert detail["state"]["status"] == "closed" and detail["state"]["disposition"] == "freeze"
+        assert (detail["state"]["decided_by"], detail["state"]["approved_by"]) == ("ana", "ben")
+        tx_id = detail["alert"]["tx_id"]
+        client = redis.Redis.from_url(running.info.redis)
+        try:
+            taken = poll(lambda: "freeze_account" in actions_taken(client, [tx_id])[tx_id]
+                         and actions_taken(client, [tx_id])[tx_id], 30, what="the freeze to be carried out")
+        finally:
+            client.close()
+        assert taken.count("freeze_account") == 1 and taken.count("block_transaction") == 1
+
+        def audited() -> list[str]:
+            events = cora.get(f"/api/alerts/{alert_id}")["audit"]
+            actions = [e["action"] for e in events]
+            return actions if "review.actions_taken" in actions else []
+
+        actions = poll(audited, 30, what="the actions to be audited")
+        for expected in ("alert.claimed", "alert.disposition_proposed", "alert.approved", "review.actions_taken"):
+            assert expected in actions, actions
+    finally:
+        for c in (ana, ben, cora):
+            c.close()
