@@ -99,6 +99,22 @@ DEFAULT_POLICY: dict[str, dict[str, Any]] = {
     "console-analyst": {"tools": _CONSOLE_READ, "fields": {"customer": _CONSOLE_MASKED}},
     "console-soc": {"tools": _CONSOLE_READ, "fields": {"customer": {**_CONSOLE_MASKED, "date_of_birth": "drop"}}},
     "console-compliance": {"tools": _CONSOLE_READ, "fields": {}},
+    # The console's account desk (orchestrator/review/controls_desk.py): it checks each analyst's role itself.
+    "console-actions": {
+        "tools": {
+            "risk-actions": [
+                "get_account_controls_batch",
+                "get_actions_batch",
+                "list_control_lifts",
+                "request_control_lift",
+                "approve_control_lift",
+                "update_risk_rating_batch",
+                "open_case",
+                "generate_report",
+            ],
+        },
+        "fields": {},
+    },
 }
 """The policy in force unless a file replaces it. Least privilege: each agent gets what its logic reads."""
 

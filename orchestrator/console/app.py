@@ -33,6 +33,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from riskmesh.contracts.review import DispositionKind
 from riskmesh.orchestrator.audit import AuditLog
+from riskmesh.orchestrator.console.account_api import account_routes
 from riskmesh.orchestrator.console.auth import (
     PERMISSIONS,
     Authenticator,
@@ -42,6 +43,7 @@ from riskmesh.orchestrator.console.auth import (
     require,
 )
 from riskmesh.orchestrator.console.dashboard import DashboardSource
+from riskmesh.orchestrator.review.controls_desk import AccountDesk, Unavailable
 from riskmesh.orchestrator.review.errors import HTTP_STATUS, Forbidden, InvalidRequest, NotFound, ReviewError
 from riskmesh.orchestrator.review.ports import Actor, EvidenceSource, QueueFilter, QueuePage, ReviewDesk
 
@@ -65,7 +67,7 @@ class NotConfigured(ReviewError):
 
 
 ERROR_STATUS: dict[type[ReviewError], int] = {
-    Unauthenticated: 401, TooManyAttempts: 429, NotConfigured: 503, **HTTP_STATUS,
+    Unauthenticated: 401, TooManyAttempts: 429, NotConfigured: 503, Unavailable: 503, **HTTP_STATUS,
 }
 """The desk's table plus the console's own errors; the most specific class of an error wins."""
 
@@ -99,7 +101,9 @@ def _now_iso() -> str:
 
 
 class _SecurityHeaders:
-    """Strict CSP (everything is served from here), no framing, no caching of API answers."""
+    """Strict CSP (everything is served from here), no framing, no caching of API answers.
+
+    A response that sets one of these headers itself keeps its own (the risk report's stricter CSP)."""
 
     _HEADERS = [
         (b"content-security-policy", b"default-src 'self'; img-src 'self' data:; style-src 'self'; "
@@ -121,7 +125,9 @@ class _SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", [])) + self._HEADERS
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers += [(name, value) for name, value in self._HEADERS if name not in present]
                 if api:
                     headers.append((b"cache-control", b"no-store"))
                 message = {**message, "headers": headers}
@@ -472,9 +478,11 @@ def create_app(
     deploy_policy: PolicyDeployer | None = None,
     audit_log: AuditLog | None = None,
     settings: ConsoleSettings | None = None,
+    accounts: AccountDesk | None = None,
 ) -> Starlette:
     """The console app. `evidence` fills alert details the desk returns without evidence; `audit_log` records
-    sign-ins and administration (the desk records alert actions; `deploy_policy` records policy changes)."""
+    sign-ins and administration (the desk records alert actions; `deploy_policy` records policy changes).
+    `accounts` adds the account API (controls, lifts, ratings, cases, reports: account_api.py)."""
     settings = settings or ConsoleSettings()
     api = _Console(desk, auth, evidence, dashboard, deploy_policy, audit_log, settings)
 
@@ -508,6 +516,7 @@ def create_app(
         Route("/api/me", api.me),
         Route("/api/queue", api.queue),
         Route("/api/alerts/{alert_id}", api.alert),
+        *(account_routes(api, accounts) if accounts is not None else []),
         Route("/api/alerts/{alert_id}/{action}", api.action, methods=["POST"]),
         Route("/api/audit", api.audit),
         Route("/api/dashboard", api.dashboard_view),

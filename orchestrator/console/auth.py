@@ -52,14 +52,17 @@ __all__ = [
 Clock = Callable[[], float]
 
 _ANALYST = frozenset({"queue.read", "alert.read", "alert.claim", "alert.note", "alert.decide", "alert.approve",
-                      "audit.read", "dashboard.read"})
+                      "audit.read", "dashboard.read", "account.read", "control.lift_request", "case.open",
+                      "report.generate"})
+_SENIOR_CASEWORK = frozenset({"control.lift_approve", "customer.rate"})
+"""Four-eyes on control lifts and customer risk ratings (review/controls_desk.py checks the same roles)."""
 PERMISSIONS: dict[str, frozenset[str]] = {
     "analyst": _ANALYST,
-    "supervisor": _ANALYST | {"alert.reassign", "queue.escalated"},
-    "compliance_officer": _ANALYST | {"customer.full", "queue.escalated"},
-    "soc_engineer": frozenset({"queue.read", "alert.read", "audit.read", "dashboard.read"}),
+    "supervisor": _ANALYST | _SENIOR_CASEWORK | {"alert.reassign", "queue.escalated"},
+    "compliance_officer": _ANALYST | _SENIOR_CASEWORK | {"customer.full", "queue.escalated"},
+    "soc_engineer": frozenset({"queue.read", "alert.read", "audit.read", "dashboard.read", "account.read"}),
     "admin": frozenset({"queue.read", "alert.read", "alert.reassign", "queue.escalated", "audit.read",
-                        "dashboard.read", "users.manage", "tokens.manage", "policy.write"}),
+                        "dashboard.read", "account.read", "users.manage", "tokens.manage", "policy.write"}),
 }
 """Role ▶ what the console lets it do. Admins run the system but never decide alerts (separation of duties)."""
 

@@ -14,12 +14,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
+from riskmesh.agents.mcp_client import McpToolCaller
 from riskmesh.contracts.settings import Settings
 from riskmesh.orchestrator.audit import AuditLog
 from riskmesh.orchestrator.console.app import create_app
 from riskmesh.orchestrator.console.auth import Authenticator, RedisAuthStore, seed_demo_users
 from riskmesh.orchestrator.console.dashboard import RedisDashboard, agent_health_urls
 from riskmesh.orchestrator.console.evidence import McpEvidence
+from riskmesh.orchestrator.review.controls_desk import CONSOLE_ACTIONS_CALLER, AccountDesk
 from riskmesh.orchestrator.review.ports import Actor, ReviewDesk
 from riskmesh.orchestrator.topology import StackInfo
 
@@ -43,6 +45,9 @@ async def build_console(settings: Settings, stack: StackInfo, desk: ReviewDesk, 
     if settings.console_demo_users:
         await seed_demo_users(auth.store, settings.console_demo_password.get_secret_value())
     evidence = McpEvidence.over_http(stack.mcp, settings.mcp_token.get_secret_value())
+    actions_url = {name: url for name, url in stack.mcp.items() if name == "risk-actions"}
+    accounts = AccountDesk(McpToolCaller(actions_url, CONSOLE_ACTIONS_CALLER, settings.mcp_token.get_secret_value()),
+                           audit)
     dashboard = RedisDashboard(client, agent_health_urls(stack))
 
     def deploy(yaml_text: str, actor: Actor) -> dict[str, Any]:
@@ -57,7 +62,7 @@ async def build_console(settings: Settings, stack: StackInfo, desk: ReviewDesk, 
         return await asyncio.to_thread(deploy, yaml_text, actor)
 
     app = create_app(desk=desk, auth=auth, evidence=evidence, dashboard=dashboard, deploy_policy=deploy_async,
-                     audit_log=audit)
+                     audit_log=audit, accounts=accounts)
     pending = PendingReviews(graph.pending)
 
     async def healthz(request: Request) -> Response:
@@ -68,6 +73,7 @@ async def build_console(settings: Settings, stack: StackInfo, desk: ReviewDesk, 
 
     async def close() -> None:
         await evidence.aclose()
+        await accounts.aclose()
         await dashboard.aclose()
 
     return outer, close

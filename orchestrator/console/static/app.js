@@ -7,6 +7,7 @@ const S = {
   me: null, csrf: "", view: "", items: [], counts: {}, selected: -1, detail: null, clockSkew: 0,
   tab: "active", events: null, dashTimer: null, rates: [], reasonResolve: null,
 };
+const VIEWS = ["queue", "dashboard", "audit", "admin", "lifts"];
 const TABS = [
   ["active", "Active"], ["open", "Open"], ["mine", "Mine"], ["claimed", "Claimed"],
   ["pending_approval", "Four-eyes"], ["escalated", "Escalated"], ["info_requested", "Info requested"],
@@ -108,7 +109,7 @@ async function act(alertId, verb, body) {
 function showLogin() {
   S.me = null;
   if (S.events) { S.events.close(); S.events = null; }
-  for (const v of ["queue", "dashboard", "audit", "admin"]) $(`${v}-view`).hidden = true;
+  for (const v of VIEWS) $(`${v}-view`).hidden = true;
   $("top").hidden = true;
   $("login-view").hidden = false;
   $("login-user").focus();
@@ -133,6 +134,7 @@ function start(data) {
   $("top").hidden = false;
   $("who").textContent = `${S.me.username} · ${S.me.role.replace("_", " ")}`;
   $("nav-admin").hidden = !can("users.manage");
+  $("nav-lifts").hidden = !can("control.lift_approve");
   connectEvents();
   route();
 }
@@ -140,15 +142,16 @@ function start(data) {
 function route() {
   if (!S.me) return;
   const [, view, id] = (location.hash || "#/queue").split("/");
-  const name = ["queue", "dashboard", "audit", "admin"].includes(view) ? view : "queue";
+  const name = VIEWS.includes(view) ? view : "queue";
   S.view = name;
-  for (const v of ["queue", "dashboard", "audit", "admin"]) $(`${v}-view`).hidden = v !== name;
+  for (const v of VIEWS) $(`${v}-view`).hidden = v !== name;
   for (const a of document.querySelectorAll("nav a")) a.classList.toggle("active", a.dataset.view === name);
   clearInterval(S.dashTimer);
   if (name === "queue") { loadQueue().then(() => id && openDetail(decodeURIComponent(id))); }
   if (name === "dashboard") { loadDashboard(); S.dashTimer = setInterval(loadDashboard, 2000); }
   if (name === "audit") loadAudit();
   if (name === "admin") loadAdmin();
+  if (name === "lifts") loadLifts();
 }
 
 function connectEvents() {
@@ -292,6 +295,8 @@ function renderDetail(d) {
     c.approve && h("button", { type: "button", onclick: reject }, "Reject ", h("kbd", {}, "x")),
     c.reassign && h("button", { type: "button", onclick: reassign }, "Reassign"),
     c.note && h("button", { type: "button", onclick: note }, "Note ", h("kbd", {}, "n")),
+    can("case.open") && h("button", { type: "button", onclick: openCase }, "Open case ", h("kbd", {}, "o")),
+    can("report.generate") && h("button", { type: "button", onclick: openReport }, "Report ", h("kbd", {}, "p")),
   ];
   const pending = st.status === "pending_approval" && h("div", { class: "banner" },
     `Four-eyes: ${st.proposed_by} proposes ${st.proposed} — “${st.reason}”. `,
@@ -311,6 +316,8 @@ function renderDetail(d) {
       ["assignee", st.assignee || "—"], a.degraded.length && ["degraded", a.degraded.join(", ")],
       d.four_eyes_required && ["four-eyes", "required for block / freeze"],
     ])),
+    can("account.read") && h("section", { class: "card", id: "controls-card" }, h("h3", {}, "Controls"),
+      h("p", { class: "muted" }, "loading…")),
     section("Why it fired", reasonsList(a.reasons), verdicts(d.decision)),
     customerCard(ev),
     section("Graph neighbourhood", graphSvg(ev.neighbourhood, `account:${a.debtor_account_id}`)),
@@ -321,6 +328,7 @@ function renderDetail(d) {
     section("Audit trail", auditTable(d.audit, false)),
   );
   tickClocks();
+  if (can("account.read")) loadControls(a);
 }
 
 function reasonsList(reasons) {
@@ -457,6 +465,137 @@ async function reassign() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// account controls, lifts, cases, reports
+
+const LEVELS = ["none", "hold", "limit", "remote channels suspended", "frozen"];
+const CONTROL_NAMES = { hold: "hold", limit: "limit", suspend_remote: "remote channels suspended", freeze: "freeze" };
+const CONTROL_LEVELS = { hold: 1, limit: 2, suspend_remote: 3, freeze: 4 };
+
+async function loadControls(alert) {
+  let data;
+  try {
+    data = await api("GET", `/api/accounts/${encodeURIComponent(alert.debtor_account_id)}/controls?` +
+      new URLSearchParams({ tx_id: alert.tx_id }));
+  } catch (err) {
+    data = { error: err.message };
+  }
+  const card = $("controls-card");
+  if (!card || !S.detail || S.detail.alert.alert_id !== alert.alert_id) return;  // the detail moved on
+  fill(card, h("h3", {}, "Controls"), data.error ? h("p", { class: "error" }, data.error) : controlsBody(alert, data));
+}
+
+function controlsBody(alert, data) {
+  const c = data.controls || {}, active = c.active || [];
+  const pending = Object.fromEntries((data.pending_lifts || []).map((l) => [l.control, l]));
+  const rows = active.map((control) => {
+    const lift = pending[control];
+    const mayApprove = lift && can("control.lift_approve") && lift.requested_by !== S.me.username;
+    return h("tr", {},
+      h("td", {}, h("span", { class: `badge level${CONTROL_LEVELS[control] || 0}` }, CONTROL_NAMES[control] || control)),
+      h("td", {}, control === "hold" ? h("span", { class: "muted" }, "ends with the alert's resolution")
+        : lift ? [`lift requested by ${lift.requested_by} — “${lift.reason}” `,
+          mayApprove && h("button", { type: "button", class: "ok", onclick: () => approveLift(lift.lift_id) }, "Approve lift")]
+          : can("control.lift_request") && h("button", { type: "button",
+            onclick: () => requestLift(alert, control) }, "Request lift")));
+  });
+  const log = data.actions || [];
+  return [
+    kv([["account", h("span", { class: "mono" }, data.account_id)], ["level", `${c.level ?? 0} · ${LEVELS[c.level || 0]}`],
+      ["hits (30 days)", c.hits ?? 0], c.frozen && ["frozen", "yes"]]),
+    rows.length ? h("table", { class: "controls" }, h("tbody", {}, rows)) : h("p", { class: "muted" }, "no control in force"),
+    can("customer.rate") && customerId() && h("div", { class: "actions" },
+      h("button", { type: "button", onclick: setRating }, "Set customer risk rating")),
+    h("h3", {}, "Action log of ", h("span", { class: "mono" }, data.tx_id || "—")),
+    log.length ? h("table", {}, h("tbody", {}, log.map((e) => h("tr", {}, h("td", {}, when(e.at)),
+      h("td", {}, h("code", {}, e.action)), h("td", {}, e.actor), h("td", { class: "muted" }, e.approved_by ? `approved by ${e.approved_by}` : "")))))
+      : h("p", { class: "muted" }, "no action taken"),
+  ];
+}
+
+function customerId() {
+  const ev = (S.detail && S.detail.evidence) || {};
+  return (ev.account && ev.account.customer_id) || (ev.customer && ev.customer.customer_id) || "";
+}
+
+async function accountAct(method, path, body, done) {
+  try {
+    const data = await api(method, path, body);
+    toast(done(data), "ok");
+    if (S.detail) loadControls(S.detail.alert);
+    if (S.view === "lifts") loadLifts();
+    return data;
+  } catch (err) {
+    toast(err.message, "error");
+    return null;
+  }
+}
+
+async function requestLift(alert, control) {
+  const reason = await askReason(`Request to lift ${CONTROL_NAMES[control]} on ${alert.debtor_account_id}`);
+  if (reason) accountAct("POST", `/api/accounts/${encodeURIComponent(alert.debtor_account_id)}/lifts`, { control, reason },
+    (d) => `lift ${d.lift.lift_id} requested; a second person approves it`);
+}
+
+function approveLift(liftId) {
+  return accountAct("POST", `/api/lifts/${encodeURIComponent(liftId)}/approve`, undefined,
+    (d) => `${d.lift.control} lifted on ${d.lift.account_id} (level ${d.control.level})`);
+}
+
+async function setRating() {
+  const customer = customerId();
+  const select = h("select", { id: "rating-value", "aria-label": "risk rating" },
+    ["low", "medium", "high"].map((r) => h("option", { value: r }, r)));
+  const reason = await askReason(`Risk rating of customer ${customer} — reason`, h("label", {}, "Rating ", select));
+  if (reason) accountAct("POST", `/api/customers/${encodeURIComponent(customer)}/rating`, { rating: select.value, reason },
+    (d) => `${customer} rated ${d.rating.rating}` + (d.rating.previous ? ` (was ${d.rating.previous})` : ""));
+}
+
+async function openCase() {
+  const d = S.detail;
+  if (!d || !can("case.open")) return;
+  const input = h("input", { id: "case-customer", value: customerId(), placeholder: "customer id", required: true });
+  const reason = await askReason(`Open a case on ${d.alert.alert_id} — reason`, h("label", {}, "Customer ", input));
+  if (!reason) return;
+  try {
+    const data = await api("POST", `/api/alerts/${encodeURIComponent(d.alert.alert_id)}/case`,
+      { customer_id: input.value.trim(), reason });
+    toast(`case ${data.case.case_id}: ${data.case.alert_ids.length} alert(s), ${data.case.tx_ids.length} transaction(s)`, "ok");
+    openDetail(d.alert.alert_id, true);
+  } catch (err) {
+    toast(err.message, "error");
+  }
+}
+
+function openReport() {
+  const d = S.detail;
+  if (!d || !can("report.generate")) return;
+  window.open(`/api/alerts/${encodeURIComponent(d.alert.alert_id)}/report`, "_blank", "noopener");
+}
+
+async function loadLifts() {
+  const view = $("lifts-view");
+  const status = h("select", { id: "lift-status", "aria-label": "lift status",
+    onchange: () => { loadLifts.status = status.value; loadLifts(); } },
+  ["pending", "approved", "all"].map((s) => h("option", { value: s, selected: s === (loadLifts.status || "pending") }, s)));
+  const head = h("div", { class: "toolbar" }, h("h3", {}, "Control lifts"), status);
+  try {
+    const lifts = (await api("GET", "/api/lifts?" + new URLSearchParams({ status: loadLifts.status || "pending" }))).lifts;
+    fill(view, head, lifts.length ? h("table", { class: "lifts" },
+      h("thead", {}, h("tr", {}, ["requested", "account", "control", "by", "reason", "status", ""].map((t) => h("th", {}, t)))),
+      h("tbody", {}, lifts.map((l) => h("tr", {},
+        h("td", {}, when(l.requested_at)), h("td", { class: "mono" }, l.account_id), h("td", {}, CONTROL_NAMES[l.control] || l.control),
+        h("td", {}, l.requested_by), h("td", {}, l.reason),
+        h("td", {}, l.status === "approved" ? `approved by ${l.approved_by}` : h("span", { class: "badge pending_approval" }, "pending")),
+        h("td", {}, l.status === "pending" && (l.requested_by === S.me.username
+          ? h("span", { class: "muted" }, "yours: a second person approves")
+          : h("button", { type: "button", class: "ok", onclick: () => approveLift(l.lift_id) }, "Approve")))))))
+      : h("p", { class: "muted" }, "no lifts"));
+  } catch (err) {
+    fill(view, head, h("p", { class: "error" }, err.message));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // dashboard, audit, admin
 
 function tile(label, value, cls) {
@@ -564,6 +703,7 @@ function onKey(event) {
     "?": () => $("help-dialog").showModal(),
     "1": () => { location.hash = "#/queue"; }, "2": () => { location.hash = "#/dashboard"; },
     "3": () => { location.hash = "#/audit"; }, "4": () => { if (can("users.manage")) location.hash = "#/admin"; },
+    "5": () => { if (can("control.lift_approve")) location.hash = "#/lifts"; },
     "/": () => { if (inQueue) $("search").focus(); },
     "j": () => inQueue && select(S.selected + 1, true), "k": () => inQueue && select(S.selected - 1, true),
     "Enter": () => inQueue && select(S.selected, true),
@@ -572,6 +712,7 @@ function onKey(event) {
     "r": () => decide("release"), "b": () => decide("block"), "f": () => decide("freeze"),
     "e": () => decide("escalate"), "i": () => decide("request_info"),
     "a": approve, "x": reject, "n": note,
+    "o": () => d && inQueue && openCase(), "p": () => d && inQueue && openReport(),
   };
   const run = keys[event.key];
   if (run) { event.preventDefault(); run(); }
