@@ -19,6 +19,20 @@ def _pending(console_url: str) -> int:
     return int(httpx.get(console_url.rstrip("/") + "/healthz", timeout=5).json()["pending_reviews"])
 
 
+def _settled_pending(console_url: str, quiet_s: float = 2.0, timeout_s: float = 60) -> int:
+    """The pending count once the review follower has caught up (unchanged for `quiet_s`)."""
+    deadline = time.monotonic() + timeout_s
+    last, since = _pending(console_url), time.monotonic()
+    while time.monotonic() < deadline:
+        time.sleep(0.25)
+        now = _pending(console_url)
+        if now != last:
+            last, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet_s:
+            return now
+    raise AssertionError(f"the review follower did not settle within {timeout_s}s")
+
+
 def test_review_alerts_appear_in_the_console_queue_within_two_seconds_in_priority_order(running) -> None:
     ana = ConsoleClient(running.info.console, "ana")
     tap = None
@@ -58,7 +72,7 @@ def test_review_alerts_appear_in_the_console_queue_within_two_seconds_in_priorit
 
 def test_fifty_pending_reviews_survive_killing_the_orchestrator_and_each_resumes_exactly_once(running) -> None:
     console = running.info.console
-    pending_before = _pending(console)
+    pending_before = _settled_pending(console)  # earlier tests' reviews may still be opening
     prefix = f"K{int(time.time() * 1000) % 10**8:08d}"
     tap = running.tap(prefix, keep=True)
     try:
@@ -106,7 +120,7 @@ def test_fifty_pending_reviews_survive_killing_the_orchestrator_and_each_resumes
         taken = actions_taken(client, [d["tx_id"] for d in reviews])
         for d in reviews:
             assert taken[d["tx_id"]].count("release_transaction") == 1, (d["tx_id"], taken[d["tx_id"]])
-        assert _pending(console) == pending_before + total_new - len(reviews)
+        assert _settled_pending(console) == pending_before + total_new - len(reviews)
     finally:
         client.close()
 
