@@ -21,6 +21,7 @@ __all__ = [
     "INCIDENT_MEDIA_TYPE",
     "INVESTIGATION_REQUEST_MEDIA_TYPE",
     "AgentProgress",
+    "ContainmentInput",
     "ContainmentProposal",
     "ContainmentStep",
     "Finding",
@@ -29,6 +30,7 @@ __all__ = [
     "Indicator",
     "IndicatorKind",
     "IndicatorView",
+    "InvestigateInput",
     "InvestigationRequest",
     "Severity",
     "TimelineEntry",
@@ -140,3 +142,27 @@ class ContainmentProposal(RiskmeshModel):
     status: Literal["awaiting_approval", "approved", "rejected", "executed", "partially_executed"] = (
         "awaiting_approval")
     approved_by: str | None = None
+
+
+class InvestigateInput(RiskmeshModel):
+    """Caller ▶ soc-investigator (skill `investigate`): an alert whose indicators the investigator derives, or a
+    whole `InvestigationRequest` (indicators and window). Missing ids are assigned by the investigator."""
+
+    investigation_id: str | None = Field(default=None, max_length=128)
+    alert_id: str | None = Field(default=None, max_length=128)
+    indicators: list[Indicator] = Field(default_factory=list)
+    window_start: UtcDatetime | None = None
+    window_end: UtcDatetime | None = None
+    requested_by: str | None = Field(default=None, max_length=128)
+
+
+class ContainmentInput(RiskmeshModel):
+    """Caller ▶ incident-response (skill `propose-containment`): `{"incident": IncidentView}` to get a proposal;
+    then, in the same task, the SOC engineer's answer `{"approve": true, "approved_by": "sol", "steps": "all"}`."""
+
+    incident: IncidentView | None = None
+    requested_by: str | None = Field(default=None, max_length=128)
+    approve: bool | None = None
+    approved_by: str | None = Field(default=None, max_length=128)
+    steps: list[str] | Literal["all"] = "all"
+    reason: str = Field(default="", max_length=2000)

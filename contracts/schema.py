@@ -28,6 +28,15 @@ from riskmesh.contracts import (
     WatchlistEntry,
 )
 from riskmesh.contracts.audit import AuditEvent
+from riskmesh.contracts.gateway import (
+    BatchAssessRequest,
+    BatchAssessResponse,
+    ExplainRequest,
+    Explanation,
+    FeedbackReceipt,
+    FeedbackRequest,
+    ReviewOutcome,
+)
 
 __all__ = ["SCHEMA_DIR", "SCHEMA_MODELS", "render_schemas", "write_schemas"]
 
@@ -51,6 +60,13 @@ SCHEMA_MODELS: dict[str, type[BaseModel]] = {
     "alert": Alert,
     "shadow-decision": ShadowDecision,
     "audit-event": AuditEvent,
+    "gateway-assess-batch-request": BatchAssessRequest,
+    "gateway-assess-batch-response": BatchAssessResponse,
+    "gateway-explain-request": ExplainRequest,
+    "gateway-explanation": Explanation,
+    "gateway-feedback-request": FeedbackRequest,
+    "gateway-feedback-receipt": FeedbackReceipt,
+    "review-outcome": ReviewOutcome,
 }
 
 

@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     topic_dlq: str = "riskmesh.transactions.dlq"
     topic_labels: str = "riskmesh.labels"
     topic_shadow_decisions: str = "riskmesh.decisions.shadow"
+    topic_review_outcomes: str = "riskmesh.review-outcomes"
     transaction_partitions: int = Field(default=6, ge=1, le=256)
     consumer_group: str = "riskmesh-orchestrator"
     session_timeout_ms: int = Field(default=6000, ge=1000)
@@ -53,6 +54,8 @@ class Settings(BaseSettings):
     # Synthetic world used by `make run`, demo and bench
     world_seed: int = 7
     world_customers: int = Field(default=2000, ge=10)
+    soc_telemetry_days: int = Field(default=30, ge=1, le=365)
+    """Stream days the generated SOC telemetry covers (auth logs, flows, endpoint events, IOC feed; issue #5)."""
     world_dir_override: Path | None = None
     """Reference data of a given directory instead of the generated world (never overwritten)."""
 
@@ -79,6 +82,31 @@ class Settings(BaseSettings):
     """Embedded stack: create the demo users (ana, ben analysts; sam supervisor; cora compliance; sol SOC; adam
     admin) with console_demo_password when they do not exist. Turn off in production and use `riskmesh users`."""
     console_demo_password: SecretStr = SecretStr("riskmesh-demo")
+
+    # Risk gateway (the service as an A2A agent for other banking systems)
+    gateway_batch_max_size: int = Field(default=200, ge=1, le=10000)
+    gateway_batch_max_wait_ms: float = Field(default=3.0, ge=0, le=1000)
+    """Concurrent assess requests join one micro-batch of at most this size, waiting at most this long."""
+    gateway_batch_concurrency: int = Field(default=4, ge=1, le=64)
+    """Micro-batches decided at the same time (supervisor runs in flight)."""
+    gateway_clients_file: Path | None = None
+    """JSON or YAML file of the gateway's clients (hashed secrets, scopes, rate limits); unset: the dev client."""
+    gateway_dev_token: SecretStr = SecretStr("riskmesh-dev-gateway-token")
+    """Embedded stack only (no clients file): the `dev` client's bearer token and API key, every scope."""
+    gateway_task_ttl_s: int = Field(default=24 * 3600, ge=60)
+    """How long the gateway keeps a Task (and its push configs) after its last change."""
+    gateway_review_wait_s: int = Field(default=4 * 3600, ge=1)
+    """How long a Task's executor waits in memory for the analyst; later outcomes complete it from the store."""
+    gateway_instance_id: str = "gateway"
+    """Names this gateway's consumer group on the review-outcomes topic and the tasks it completes."""
+    gateway_push_allow_private: bool = False
+    """Allow push-notification webhooks on private/loopback addresses (tests, the embedded stack)."""
+
+    # SOC investigations (issue #5): the soc-investigator's registry of specialist agent cards
+    soc_agent_cards: str = ""
+    """Comma-separated base (or card) URLs of the SOC specialist agents; picked by the skill tags soc+investigation."""
+    soc_investigation_deadline_s: float = Field(default=8.0, gt=0, le=300)
+    """An investigation ends by then at the latest; specialists still running are reported as timeout."""
 
     # Idempotency: how long a decided tx_id is remembered
     decision_ttl_s: int = Field(default=7 * 24 * 3600, ge=60)

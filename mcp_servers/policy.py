@@ -79,6 +79,22 @@ DEFAULT_POLICY: dict[str, dict[str, Any]] = {
         },
         "fields": {},
     },
+    # SOC path (issue #5): the investigator derives an alert's indicators; incident-response runs approved steps.
+    "soc-investigator": {
+        "tools": {
+            "risk-actions": ["get_alert"],
+            "customer-data": ["get_customers_batch"],
+            "transactions": ["recent_history"],
+        },
+        "fields": {"customer": {"name": "drop", "date_of_birth": "drop", "metadata": "drop"}},
+    },
+    "incident-response": {  # no direct freeze: an approved freeze step opens a case asking for a four-eyes freeze
+        "tools": {
+            "soc-telemetry": ["block_ip", "isolate_host", "force_password_reset"],
+            "risk-actions": ["open_case"],
+        },
+        "fields": {},
+    },
     "console": {
         "tools": {
             "customer-data": "*",
@@ -95,6 +111,8 @@ DEFAULT_POLICY: dict[str, dict[str, Any]] = {
         },
         "fields": {"customer": {"date_of_birth": "mask"}},
     },
+    # The risk gateway's explain-decision skill: the action log of the transactions it explains, nothing else.
+    "gateway": {"tools": {"risk-actions": ["get_actions_batch"]}, "fields": {}},
     # The analyst console calls with one identity per role, so this table decides what each role sees.
     "console-analyst": {"tools": _CONSOLE_READ, "fields": {"customer": _CONSOLE_MASKED}},
     "console-soc": {"tools": _CONSOLE_READ, "fields": {"customer": {**_CONSOLE_MASKED, "date_of_birth": "drop"}}},
@@ -115,6 +133,10 @@ DEFAULT_POLICY: dict[str, dict[str, Any]] = {
         },
         "fields": {},
     },
+    # SOC specialists (issue #5): each reads only its own telemetry; threat-intel sees IOC matches, not raw logs.
+    "network-log": {"tools": {"soc-telemetry": ["auth_events", "network_flows"]}, "fields": {}},
+    "endpoint-forensics": {"tools": {"soc-telemetry": ["endpoint_events", "auth_events"]}, "fields": {}},
+    "threat-intel": {"tools": {"soc-telemetry": ["ioc_lookup", "ioc_sightings"]}, "fields": {}},
 }
 """The policy in force unless a file replaces it. Least privilege: each agent gets what its logic reads."""
 

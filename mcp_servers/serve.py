@@ -2,7 +2,8 @@
 
     python -m riskmesh.mcp_servers.serve --world DIR --redis-url URL --host 127.0.0.1 \\
         --port customer-data=8101 --port transactions=8102 --port credit-bureau=8103 \\
-        --port watchlists=8104 --port risk-actions=8105 --port risk-graph=8106 [--token TOKEN] \\
+        --port watchlists=8104 --port risk-actions=8105 --port risk-graph=8106 \\
+        --port soc-telemetry=8107 [--token TOKEN] \\
         [--only NAME ...] [--policy FILE.json]
 
 Without `--only`, the servers given a `--port` are served. Every server holds callers to the
@@ -43,6 +44,8 @@ from riskmesh.mcp_servers.policy import AccessPolicy, load_policy
 from riskmesh.mcp_servers.risk_actions import build_risk_actions_server
 from riskmesh.mcp_servers.risk_graph import build_risk_graph_server
 from riskmesh.mcp_servers.screening import NameScreener
+from riskmesh.mcp_servers.soc_store import MemoryContainmentStore, RedisContainmentStore, TelemetryStore
+from riskmesh.mcp_servers.soc_telemetry import build_soc_telemetry_server
 from riskmesh.mcp_servers.stores import ReferenceData, load_reference_data
 from riskmesh.mcp_servers.transactions import build_transactions_server
 from riskmesh.mcp_servers.watchlist_loaders import load_ofac_dir, load_opensanctions
@@ -52,7 +55,9 @@ __all__ = ["SERVER_NAMES", "build_servers", "http_app", "main"]
 
 logger = logging.getLogger("riskmesh.mcp.serve")
 
-SERVER_NAMES = ("customer-data", "transactions", "credit-bureau", "watchlists", "risk-actions", "risk-graph")
+SERVER_NAMES = (
+    "customer-data", "transactions", "credit-bureau", "watchlists", "risk-actions", "risk-graph", "soc-telemetry",
+)
 READY_PREFIX = "riskmesh-mcp ready"
 _QUIET_LOGGERS = ("httpx", "httpx2", "httpcore", "mcp", "uvicorn.access", "uvicorn.error", "sse_starlette")
 
@@ -101,6 +106,12 @@ def build_servers(
             RedisActionStore(redis) if redis is not None else MemoryActionStore(), token=token, policy=policy
         ),
         "risk-graph": lambda: build_risk_graph_server(_seeded_graph(data), token=token, policy=policy),
+        "soc-telemetry": lambda: build_soc_telemetry_server(
+            TelemetryStore.load(world_dir),
+            RedisContainmentStore(redis) if redis is not None else MemoryContainmentStore(),
+            token=token,
+            policy=policy,
+        ),
     }
     return {name: builders[name]() for name in names}
 

@@ -89,7 +89,7 @@ def bench_stream(settings: Settings, tx: int, rate: float | None, inprocess_only
         report.update({"throughput_tps": round(ceiling, 1), "ceiling_tps": round(ceiling, 1), "ratio": 1.0})
         return report
 
-    stack = Stack(settings, workers=workers, review=False)
+    stack = Stack(settings, workers=workers, review=False, gateway=False, soc=False)
     info = stack.start()
     prefix = f"B{uuid.uuid4().hex[:8]}"
     try:

@@ -15,6 +15,7 @@ import typer
 from riskmesh.contracts.settings import Settings
 from riskmesh.orchestrator.audit import audit_app
 from riskmesh.orchestrator.console.users_cli import users_app
+from riskmesh.orchestrator.investigate import containment_app, investigate
 from riskmesh.orchestrator.policy_commands import policy_app  # validate, diff, backtest, deploy
 from riskmesh.orchestrator.review.labels import labels_app
 
@@ -28,6 +29,8 @@ app.add_typer(policy_app, name="policy", help="Validate, diff, backtest and depl
 app.add_typer(audit_app, name="audit", help="Verify and export the hash-chained audit trail.")
 app.add_typer(labels_app, name="labels", help="Analyst dispositions as training labels (riskmesh.labels).")
 app.add_typer(users_app, name="users", help="Console users, roles and machine tokens.")
+app.add_typer(containment_app, name="containment", help="Approve or reject a SOC containment proposal.")
+app.command("investigate")(investigate)
 
 
 def _settings() -> Settings:

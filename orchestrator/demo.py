@@ -83,7 +83,7 @@ def _examples(dead: list[dict[str, Any]], limit: int = 6) -> list[str]:
 
 
 def run_demo(settings: Settings, count: int, bad: int, timeout_s: float = 300, workers: int = 1) -> DemoResult:
-    stack = Stack(settings, workers=workers, review=False)
+    stack = Stack(settings, workers=workers, review=False, gateway=False, soc=False)
     info = stack.start()
     prefix = f"D{uuid.uuid4().hex[:8]}"
     tap = DecisionTap(info.kafka, settings.topic_decisions, settings.topic_dlq, prefix=prefix).start()

@@ -95,7 +95,7 @@ def run_protocol(settings: Settings, txs: Sequence[Transaction], history: Sequen
     from riskmesh.orchestrator.stack import Stack
     from riskmesh.orchestrator.streaming import DecisionTap, produce
 
-    stack = Stack(settings, review=False)
+    stack = Stack(settings, review=False, gateway=False, soc=False)
     info = stack.start()
     tap = DecisionTap(info.kafka, settings.topic_decisions, settings.topic_dlq, keep_decisions=True).start()
     try:

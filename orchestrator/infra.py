@@ -57,6 +57,7 @@ def ensure_topics(bootstrap: str, settings: Settings, timeout_s: float = 20.0) -
         settings.topic_dlq: 1,
         settings.topic_shadow_decisions: settings.transaction_partitions,
         settings.topic_labels: 1,
+        settings.topic_review_outcomes: 1,
     }
     deadline = time.monotonic() + timeout_s
     while True:

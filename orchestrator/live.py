@@ -32,6 +32,12 @@ def describe_stack(info: StackInfo, stack_file: Path) -> Table:
         t.add_row(f"agent {kind}", f"{ep.card_url}  (gRPC {ep.grpc})")
     for name, url in info.mcp.items():
         t.add_row(f"MCP {name}", url)
+    if info.gateway is not None:
+        t.add_row("[bold]risk gateway (A2A)[/]", f"{info.gateway.card_url}  (gRPC {info.gateway.grpc}; dev "
+                  "credentials: Authorization: Bearer or X-API-Key = RISKMESH_GATEWAY_DEV_TOKEN, default "
+                  "riskmesh-dev-gateway-token)")
+    for name, url in info.soc_agents.items():
+        t.add_row(f"SOC agent {name}", url.rstrip("/") + "/.well-known/agent-card.json")
     if info.console:
         t.add_row("[bold]analyst console[/]", f"[bold]{info.console}[/]  (demo users ana, ben, sam, cora, sol, adam;"
                   " password: RISKMESH_CONSOLE_DEMO_PASSWORD, default riskmesh-demo)")

@@ -16,7 +16,7 @@ import httpx
 from riskmesh.contracts.settings import Settings
 from riskmesh.orchestrator.infra import Infra
 from riskmesh.orchestrator.procs import ChildProcess, free_port, python_module
-from riskmesh.orchestrator.topology import AGENT_KINDS, MCP_SERVERS, AgentEndpoint, StackInfo
+from riskmesh.orchestrator.topology import AGENT_KINDS, MCP_SERVERS, SOC_AGENTS, AgentEndpoint, StackInfo
 
 __all__ = ["Stack", "ensure_world"]
 
@@ -37,6 +37,9 @@ def ensure_world(settings: Settings) -> Path:
         for old in world_dir.glob(".seed-*"):
             old.unlink()
         marker.touch()
+    from riskmesh.orchestrator.synth.telemetry import ensure_telemetry
+
+    ensure_telemetry(world_dir, settings.world_seed, days=settings.soc_telemetry_days)  # SOC logs, once per world
     return world_dir
 
 
@@ -54,10 +57,13 @@ def _port_free(host: str, port: int) -> bool:
 class Stack:
     """Start with `start()`, stop with `stop()`; `info` says where everything listens."""
 
-    def __init__(self, settings: Settings, workers: int = 1, *, review: bool = True) -> None:
+    def __init__(self, settings: Settings, workers: int = 1, *, review: bool = True, gateway: bool = True,
+                 soc: bool = True) -> None:
         self.settings = settings
         self.workers = workers
         self.with_review = review
+        self.with_gateway = gateway
+        self.with_soc = soc
         self.log_dir = settings.run_dir / "logs"
         self.stack_file = settings.run_dir / "stack.json"
         self.infra = Infra(settings, self.log_dir)
@@ -65,6 +71,8 @@ class Stack:
         self.agents: dict[str, ChildProcess] = {}
         self.worker_procs: list[ChildProcess] = []
         self.review: ChildProcess | None = None
+        self.gateway: ChildProcess | None = None
+        self.soc: ChildProcess | None = None
         self.info: StackInfo | None = None
         # children read the very same settings (data dir resolved, so their working directory does not matter)
         self.env = settings.model_copy(update={"data_dir": settings.data_dir.resolve()}).to_env()
@@ -96,9 +104,16 @@ class Stack:
         for kind in AGENT_KINDS:
             info.agents[kind] = AgentEndpoint(url=f"http://{host}:{free_port(host)}/", grpc=f"{host}:{free_port(host)}")
             self.agents[kind] = self._agent_process(kind, info).start()
+        if self.with_gateway:
+            info.gateway = AgentEndpoint(url=f"http://{host}:{free_port(host)}/", grpc=f"{host}:{free_port(host)}")
+        if self.with_soc:
+            info.soc_agents = {name: f"http://{host}:{free_port(host)}/" for name in SOC_AGENTS}
+            self.soc = self._soc_process(info).start()
         self.info = info
         self._wait_ready(info, deadline=started + timeout_s)
         info.write(self.stack_file)
+        if self.with_gateway:
+            self.start_gateway()
         for i in range(self.workers):
             self.start_worker(i)
         if self.with_review:
@@ -110,6 +125,9 @@ class Stack:
             self.wait_workers_assigned(deadline=started + timeout_s)
         if self.with_review:
             self.wait_review_ready(deadline=started + timeout_s)
+        if self.with_gateway:
+            self._wait_http(self.gateway, self.info.gateway.url.rstrip("/") + "/healthz",  # type: ignore[union-attr]
+                            started + timeout_s)
         log.info("stack ready in %.1fs", time.monotonic() - started)
         return info
 
@@ -134,6 +152,20 @@ class Stack:
         return ChildProcess(f"agent-{kind}", python_module("riskmesh.a2a.serve", *argv),
                             self.log_dir / f"agent-{kind}.log", env=self.env)
 
+    def _soc_process(self, info: StackInfo) -> ChildProcess:
+        """Every SOC agent (three specialists, the investigator, incident response) in one process."""
+        argv = ["--host", self.settings.host, "--token", self.settings.a2a_token.get_secret_value(),
+                "--mcp-token", self.settings.mcp_token.get_secret_value(), "--redis-url", info.redis,
+                "--investigation-deadline-s", str(self.settings.soc_investigation_deadline_s), "--log-level", "WARNING"]
+        for server in ("soc-telemetry", "risk-actions", "customer-data", "transactions"):
+            argv += ["--mcp", f"{server}={info.mcp[server]}"]
+        for name, url in info.soc_agents.items():
+            argv += ["--agent", f"{name}={url.rstrip('/').rsplit(':', 1)[1]}"]
+        for card in filter(None, (c.strip() for c in self.settings.soc_agent_cards.split(","))):
+            argv += ["--card-url", card]
+        return ChildProcess("soc", python_module("riskmesh.a2a.soc_serve", *argv), self.log_dir / "soc.log",
+                            env=self.env)
+
     def start_worker(self, index: int) -> ChildProcess:
         proc = ChildProcess(f"worker-{index}",
                             python_module("riskmesh.orchestrator.worker", "--stack", str(self.stack_file),
@@ -148,6 +180,8 @@ class Stack:
             for name, url in info.mcp.items()
         }
         pending.update({f"agent:{k}": (self.agents[k], e.card_url) for k, e in info.agents.items()})
+        if self.soc is not None:
+            pending.update({f"soc:{k}": (self.soc, url.rstrip("/") + "/healthz") for k, url in info.soc_agents.items()})
         with httpx.Client(timeout=1.0) as http:
             while pending:
                 for key, (proc, url) in list(pending.items()):
@@ -198,18 +232,39 @@ class Stack:
 
     def wait_review_ready(self, deadline: float) -> None:
         assert self.info is not None and self.review is not None
-        url = self.info.console.rstrip("/") + "/healthz"
+        self._wait_http(self.review, self.info.console.rstrip("/") + "/healthz", deadline)
+
+    def start_gateway(self) -> ChildProcess:
+        """The risk-gateway: the service as an A2A agent (assess, explain, feedback) for other banking systems."""
+        assert self.info is not None and self.info.gateway is not None
+        ep = self.info.gateway
+        self.gateway = ChildProcess("gateway", python_module(
+            "riskmesh.orchestrator.gateway.service", "--stack", str(self.stack_file),
+            "--port", ep.url.rstrip("/").rsplit(":", 1)[1], "--grpc-port", ep.grpc.rsplit(":", 1)[1]),
+            self.log_dir / "gateway.log", env=self.env).start()
+        return self.gateway
+
+    def restart_gateway(self, timeout_s: float = 60) -> None:
+        assert self.info is not None and self.info.gateway is not None
+        if self.gateway is not None:
+            self.gateway.stop()
+        self.start_gateway()
+        self._wait_http(self.gateway, self.info.gateway.url.rstrip("/") + "/healthz", time.monotonic() + timeout_s)
+
+    @staticmethod
+    def _wait_http(proc: ChildProcess | None, url: str, deadline: float) -> None:
+        assert proc is not None
         with httpx.Client(timeout=1.0) as http:
             while True:
-                if not self.review.alive():
-                    raise RuntimeError(f"review service exited during start-up:\n{self.review.tail(30)}")
+                if not proc.alive():
+                    raise RuntimeError(f"{proc.name} exited during start-up:\n{proc.tail(30)}")
                 try:
                     if http.get(url).status_code == 200:
                         return
                 except httpx.HTTPError:
                     pass
                 if time.monotonic() > deadline:
-                    raise TimeoutError(f"review service not ready at {url}")
+                    raise TimeoutError(f"{proc.name} not ready at {url}")
                 time.sleep(0.1)
 
     def restart_review(self, timeout_s: float = 60) -> None:
@@ -219,6 +274,10 @@ class Stack:
         self.wait_review_ready(deadline=time.monotonic() + timeout_s)
 
     def stop(self) -> None:
+        if self.soc is not None:
+            self.soc.stop()
+        if self.gateway is not None:
+            self.gateway.stop()
         if self.review is not None:
             self.review.stop()
         for proc in self.worker_procs:
@@ -243,4 +302,5 @@ class Stack:
 
     def children(self) -> list[ChildProcess]:
         procs = list(self.infra.children) + list(self.agents.values()) + self.worker_procs
-        return procs + ([self.mcp] if self.mcp else []) + ([self.review] if self.review else [])
+        extra = [p for p in (self.mcp, self.review, self.gateway, self.soc) if p is not None]
+        return procs + extra

@@ -6,11 +6,14 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-__all__ = ["AGENT_KINDS", "MCP_SERVERS", "AgentEndpoint", "StackInfo"]
+__all__ = ["AGENT_KINDS", "MCP_SERVERS", "SOC_AGENTS", "AgentEndpoint", "StackInfo"]
 
 AGENT_KINDS: tuple[str, ...] = ("fraud", "credit", "behaviour", "compliance", "aggregation", "action")
 MCP_SERVERS: tuple[str, ...] = (
-    "customer-data", "transactions", "credit-bureau", "watchlists", "risk-graph", "risk-actions",
+    "customer-data", "transactions", "credit-bureau", "watchlists", "risk-graph", "risk-actions", "soc-telemetry",
+)
+SOC_AGENTS: tuple[str, ...] = (
+    "network-log", "endpoint-forensics", "threat-intel", "soc-investigator", "incident-response",
 )
 
 
@@ -33,6 +36,10 @@ class StackInfo:
     world_dir: str = ""
     console: str = ""
     """The analyst console (review service) base URL, e.g. http://127.0.0.1:8700/."""
+    gateway: AgentEndpoint | None = None
+    """The risk-gateway A2A agent (the service for other banking systems)."""
+    soc_agents: dict[str, str] = field(default_factory=dict)
+    """SOC agents (soc-investigator, incident-response, network-log, …) ▶ their base URL."""
 
     def agent_endpoints(self) -> dict[str, tuple[str, str]]:
         return {k: (e.url, e.grpc) for k, e in self.agents.items()}
@@ -47,4 +54,5 @@ class StackInfo:
     def read(cls, path: str | Path) -> StackInfo:
         data = json.loads(Path(path).read_text())
         agents = {k: AgentEndpoint(**v) for k, v in data.pop("agents", {}).items()}
-        return cls(agents=agents, **data)
+        gateway = data.pop("gateway", None)
+        return cls(agents=agents, gateway=AgentEndpoint(**gateway) if gateway else None, **data)

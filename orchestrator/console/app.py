@@ -43,6 +43,7 @@ from riskmesh.orchestrator.console.auth import (
     require,
 )
 from riskmesh.orchestrator.console.dashboard import DashboardSource
+from riskmesh.orchestrator.console.investigate_api import Investigations, investigate_routes
 from riskmesh.orchestrator.review.controls_desk import AccountDesk, Unavailable
 from riskmesh.orchestrator.review.errors import HTTP_STATUS, Forbidden, InvalidRequest, NotFound, ReviewError
 from riskmesh.orchestrator.review.ports import Actor, EvidenceSource, QueueFilter, QueuePage, ReviewDesk
@@ -479,10 +480,12 @@ def create_app(
     audit_log: AuditLog | None = None,
     settings: ConsoleSettings | None = None,
     accounts: AccountDesk | None = None,
+    investigations: Investigations | None = None,
 ) -> Starlette:
     """The console app. `evidence` fills alert details the desk returns without evidence; `audit_log` records
     sign-ins and administration (the desk records alert actions; `deploy_policy` records policy changes).
-    `accounts` adds the account API (controls, lifts, ratings, cases, reports: account_api.py)."""
+    `accounts` adds the account API (controls, lifts, ratings, cases, reports: account_api.py); `investigations`
+    the SOC trigger (start an investigation from an alert, relay its incident view: investigate_api.py)."""
     settings = settings or ConsoleSettings()
     api = _Console(desk, auth, evidence, dashboard, deploy_policy, audit_log, settings)
 
@@ -517,6 +520,7 @@ def create_app(
         Route("/api/queue", api.queue),
         Route("/api/alerts/{alert_id}", api.alert),
         *(account_routes(api, accounts) if accounts is not None else []),
+        *(investigate_routes(api, investigations) if investigations is not None else []),
         Route("/api/alerts/{alert_id}/{action}", api.action, methods=["POST"]),
         Route("/api/audit", api.audit),
         Route("/api/dashboard", api.dashboard_view),

@@ -56,11 +56,14 @@ _ANALYST = frozenset({"queue.read", "alert.read", "alert.claim", "alert.note", "
                       "report.generate"})
 _SENIOR_CASEWORK = frozenset({"control.lift_approve", "customer.rate"})
 """Four-eyes on control lifts and customer risk ratings (review/controls_desk.py checks the same roles)."""
+_INVESTIGATE = frozenset({"investigation.start"})
+"""Start a SOC investigation from an alert and follow it (console/investigate_api.py)."""
 PERMISSIONS: dict[str, frozenset[str]] = {
-    "analyst": _ANALYST,
-    "supervisor": _ANALYST | _SENIOR_CASEWORK | {"alert.reassign", "queue.escalated"},
+    "analyst": _ANALYST | _INVESTIGATE,
+    "supervisor": _ANALYST | _SENIOR_CASEWORK | _INVESTIGATE | {"alert.reassign", "queue.escalated"},
     "compliance_officer": _ANALYST | _SENIOR_CASEWORK | {"customer.full", "queue.escalated"},
-    "soc_engineer": frozenset({"queue.read", "alert.read", "audit.read", "dashboard.read", "account.read"}),
+    "soc_engineer": frozenset({"queue.read", "alert.read", "audit.read", "dashboard.read", "account.read"})
+    | _INVESTIGATE,
     "admin": frozenset({"queue.read", "alert.read", "alert.reassign", "queue.escalated", "audit.read",
                         "dashboard.read", "account.read", "users.manage", "tokens.manage", "policy.write"}),
 }

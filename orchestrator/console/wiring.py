@@ -21,6 +21,7 @@ from riskmesh.orchestrator.console.app import create_app
 from riskmesh.orchestrator.console.auth import Authenticator, RedisAuthStore, seed_demo_users
 from riskmesh.orchestrator.console.dashboard import RedisDashboard, agent_health_urls
 from riskmesh.orchestrator.console.evidence import McpEvidence
+from riskmesh.orchestrator.console.investigate_api import Investigations
 from riskmesh.orchestrator.review.controls_desk import CONSOLE_ACTIONS_CALLER, AccountDesk
 from riskmesh.orchestrator.review.ports import Actor, ReviewDesk
 from riskmesh.orchestrator.topology import StackInfo
@@ -49,6 +50,10 @@ async def build_console(settings: Settings, stack: StackInfo, desk: ReviewDesk, 
     accounts = AccountDesk(McpToolCaller(actions_url, CONSOLE_ACTIONS_CALLER, settings.mcp_token.get_secret_value()),
                            audit)
     dashboard = RedisDashboard(client, agent_health_urls(stack))
+    # SOC trigger: present once the stack records where the soc-investigator listens (StackInfo.soc_agents)
+    investigator_url = (getattr(stack, "soc_agents", None) or {}).get("soc-investigator")
+    investigations = (Investigations.over_http(investigator_url, settings.a2a_token.get_secret_value())
+                      if investigator_url else None)
 
     def deploy(yaml_text: str, actor: Actor) -> dict[str, Any]:
         from riskmesh.orchestrator.policy_deploy import deploy_policy
@@ -62,7 +67,7 @@ async def build_console(settings: Settings, stack: StackInfo, desk: ReviewDesk, 
         return await asyncio.to_thread(deploy, yaml_text, actor)
 
     app = create_app(desk=desk, auth=auth, evidence=evidence, dashboard=dashboard, deploy_policy=deploy_async,
-                     audit_log=audit, accounts=accounts)
+                     audit_log=audit, accounts=accounts, investigations=investigations)
     pending = PendingReviews(graph.pending)
 
     async def healthz(request: Request) -> Response:
@@ -75,5 +80,7 @@ async def build_console(settings: Settings, stack: StackInfo, desk: ReviewDesk, 
         await evidence.aclose()
         await accounts.aclose()
         await dashboard.aclose()
+        if investigations is not None:
+            await investigations.aclose()
 
     return outer, close

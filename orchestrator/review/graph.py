@@ -34,6 +34,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.types import Command, StateSnapshot, interrupt
 
 from riskmesh.contracts import Alert, Decision
+from riskmesh.contracts.gateway import ReviewOutcome, final_decision_for
 from riskmesh.contracts.review import (
     RESOLUTION_REQUEST_MEDIA_TYPE,
     LabelRecord,
@@ -49,6 +50,7 @@ from riskmesh.orchestrator.review.labels import label_for
 
 __all__ = [
     "LabelSink",
+    "OutcomeSink",
     "RecoveryReport",
     "ResolutionLookup",
     "ResumeFailed",
@@ -80,6 +82,13 @@ class LabelSink(Protocol):
     """Where dispositions go as training labels (`riskmesh.labels` in production). Returns once acknowledged."""
 
     async def publish(self, labels: Sequence[LabelRecord]) -> None: ...
+
+
+class OutcomeSink(Protocol):
+    """Where carried-out dispositions are announced (`riskmesh.review-outcomes`: the risk gateway completes the
+    callers' Tasks with them). Returns once acknowledged; a re-run of `done` publishes the same content again."""
+
+    async def publish(self, outcomes: Sequence[ReviewOutcome]) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,8 +180,10 @@ class ReviewGraph:
         concurrency: int = 16,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         audit: AuditLog | None = None,
+        outcomes: OutcomeSink | None = None,
     ) -> None:
         self._audit = audit
+        self._outcomes = outcomes
         self._saver = checkpointer
         self._transport = transport
         self._labels = labels
@@ -229,6 +240,8 @@ class ReviewGraph:
         return {"labelled": True}
 
     async def _done(self, state: ReviewState) -> ReviewState:
+        if self._outcomes is not None:  # first: a failure below re-runs this node and republishes the same outcome
+            await self._outcomes.publish([_review_outcome(state)])
         if self._audit is not None:  # the actions and control changes the disposition caused, in the audit trail
             resolution, outcome = state["resolution"], state.get("outcome") or {}
             details = {"tx_id": resolution["tx_id"], "disposition": resolution["disposition"],
@@ -403,6 +416,15 @@ class ReviewGraph:
                 return sorted([str(row[0]) async for row in cursor])
         seen = {t.config["configurable"]["thread_id"] async for t in self._saver.alist(None)}
         return sorted(seen)
+
+
+def _review_outcome(state: ReviewState) -> ReviewOutcome:
+    resolution = Resolution.model_validate(state["resolution"])
+    outcome = state.get("outcome") or {}
+    return ReviewOutcome(alert_id=resolution.alert_id, tx_id=resolution.tx_id, disposition=resolution.disposition,
+                         final_decision=final_decision_for(resolution.disposition), decided_by=resolution.decided_by,
+                         approved_by=resolution.approved_by, actions=list(outcome.get("actions", [])),
+                         decided_at=resolution.decided_at)
 
 
 async def _call(lookup: ResolutionLookup, alert_id: str) -> Resolution | None:

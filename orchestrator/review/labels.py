@@ -17,10 +17,12 @@ import orjson
 import typer
 from pydantic import ValidationError
 
+from riskmesh.contracts.gateway import ReviewOutcome
 from riskmesh.contracts.review import LabelRecord, Resolution
 
 __all__ = [
     "KafkaLabelSink",
+    "KafkaOutcomeSink",
     "MemoryLabelSink",
     "export_labels",
     "label_for",
@@ -85,6 +87,36 @@ class KafkaLabelSink:
     async def publish(self, labels: Sequence[LabelRecord]) -> None:
         if labels:
             await asyncio.to_thread(self._send, labels)
+
+    def close(self) -> None:
+        self._producer.close(timeout=self._timeout)
+
+
+class KafkaOutcomeSink:
+    """Publishes ReviewOutcome JSON to `riskmesh.review-outcomes` keyed by alert id; returns once acknowledged."""
+
+    def __init__(self, producer: Any, topic: str = "riskmesh.review-outcomes", timeout_s: float = 30.0) -> None:
+        self._producer = producer
+        self._topic = topic
+        self._timeout = timeout_s
+
+    @classmethod
+    def connect(cls, bootstrap: str, topic: str = "riskmesh.review-outcomes",
+                timeout_s: float = 30.0) -> KafkaOutcomeSink:
+        from riskmesh.orchestrator.kafka_io import make_producer
+
+        return cls(make_producer(bootstrap, acks="all", linger_ms=0), topic, timeout_s)
+
+    def _send(self, outcomes: Sequence[ReviewOutcome]) -> None:
+        futures = [self._producer.send(self._topic, key=o.alert_id.encode(), value=o.model_dump_json().encode())
+                   for o in outcomes]
+        self._producer.flush(timeout=self._timeout)
+        for f in futures:
+            f.get(timeout=self._timeout)
+
+    async def publish(self, outcomes: Sequence[ReviewOutcome]) -> None:
+        if outcomes:
+            await asyncio.to_thread(self._send, outcomes)
 
     def close(self) -> None:
         self._producer.close(timeout=self._timeout)

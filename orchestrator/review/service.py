@@ -30,7 +30,7 @@ from riskmesh.orchestrator.decision_store import RedisDecisionStore
 from riskmesh.orchestrator.review.desk import Desk
 from riskmesh.orchestrator.review.follower import DecisionFollower
 from riskmesh.orchestrator.review.graph import ReviewGraph, checkpoint_target, open_checkpointer
-from riskmesh.orchestrator.review.labels import KafkaLabelSink
+from riskmesh.orchestrator.review.labels import KafkaLabelSink, KafkaOutcomeSink
 from riskmesh.orchestrator.review.queue import RedisAlertQueue, SlaPolicy
 from riskmesh.orchestrator.topology import StackInfo
 from riskmesh.orchestrator.worker import PoolTransport
@@ -90,12 +90,14 @@ class ReviewService:
                          s.a2a_binding)
         await pool.start()
         labels = KafkaLabelSink.connect(stack.kafka, s.topic_labels)
+        outcomes = KafkaOutcomeSink.connect(stack.kafka, s.topic_review_outcomes)
         desk = Desk(queue, audit, None, decisions=decision_of, lease_s=s.review_lease_s,
                     four_eyes_usd=s.four_eyes_usd)
         try:
             async with open_checkpointer(checkpoint_target(s)) as checkpointer:
                 graph = ReviewGraph(checkpointer, PoolTransport(pool), labels, resolutions=desk.resolution_of,
-                                    deadline_s=max(s.agent_deadline_ms / 1000, 5.0), audit=audit)
+                                    deadline_s=max(s.agent_deadline_ms / 1000, 5.0), audit=audit,
+                                    outcomes=outcomes)
                 desk.resumer = graph
                 app, close_console = await _console_app(s, stack, desk, graph, audit, async_redis)
                 try:
@@ -104,6 +106,7 @@ class ReviewService:
                     await close_console()
         finally:
             labels.close()
+            outcomes.close()
             await pool.aclose()
             await async_redis.aclose()
             sync_redis.close()

@@ -92,27 +92,39 @@ def find_chromium() -> str:
     raise BrowserHarnessError(f"Chromium not found on PATH.\n{INSTALL_HINT}")
 
 
-def _installed_playwright_version() -> str | None:
+NODE_PACKAGES: dict[str, str] = {
+    "playwright-core": PLAYWRIGHT_CORE_VERSION,
+    "@a2a-js/sdk": "1.3.0",  # the official A2A JavaScript client, for the gateway's interoperability test
+}
+"""Every npm package the tests use, pinned. They are installed together: `npm install` into a prefix without
+a package.json prunes what the command does not name, so installing one alone would remove the others."""
+
+
+def _installed_version(package: str) -> str | None:
     try:
-        meta = json.loads((NODE_MODULES / "playwright-core" / "package.json").read_text())
+        meta = json.loads((NODE_MODULES / package / "package.json").read_text())
     except (OSError, ValueError):
         return None
     version = meta.get("version")
     return version if isinstance(version, str) else None
 
 
-def ensure_playwright_core() -> Path:
-    """Install the pinned playwright-core into build/node if it is missing; return node_modules."""
-    if _installed_playwright_version() == PLAYWRIGHT_CORE_VERSION:
+def _all_installed() -> bool:
+    return all(_installed_version(name) == version for name, version in NODE_PACKAGES.items())
+
+
+def ensure_node_packages() -> Path:
+    """Install the pinned NODE_PACKAGES into build/node if any is missing; return node_modules."""
+    if _all_installed():
         return NODE_MODULES
     npm = shutil.which("npm")
     if shutil.which("node") is None or npm is None:
-        raise BrowserHarnessError("Browser tests need Node.js and npm on PATH (Debian: apt-get install -y nodejs npm).")
+        raise BrowserHarnessError("Node tests need Node.js and npm on PATH (Debian: apt-get install -y nodejs npm).")
     NODE_PREFIX.mkdir(parents=True, exist_ok=True)
     # A lock so that parallel pytest processes do not run npm into the same prefix at once.
     with open(NODE_PREFIX / ".install.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if _installed_playwright_version() == PLAYWRIGHT_CORE_VERSION:
+        if _all_installed():
             return NODE_MODULES
         cmd = [
             npm,
@@ -124,7 +136,7 @@ def ensure_playwright_core() -> Path:
             "--no-audit",
             "--no-fund",
             "--loglevel=error",
-            f"playwright-core@{PLAYWRIGHT_CORE_VERSION}",
+            *(f"{name}@{version}" for name, version in NODE_PACKAGES.items()),
         ]
         # Belt and braces: playwright-core has no install script, but never let it fetch a browser.
         env = {**os.environ, "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1"}
@@ -134,13 +146,16 @@ def ensure_playwright_core() -> Path:
             )
         except subprocess.TimeoutExpired as exc:
             raise BrowserHarnessError(f"`{' '.join(cmd)}` timed out after {NPM_INSTALL_TIMEOUT_S:.0f}s") from exc
-        installed = _installed_playwright_version()
-        if proc.returncode != 0 or installed != PLAYWRIGHT_CORE_VERSION:
+        if proc.returncode != 0 or not _all_installed():
+            found = {name: _installed_version(name) for name in NODE_PACKAGES}
             raise BrowserHarnessError(
-                f"`{' '.join(cmd)}` failed (exit {proc.returncode}, installed version {installed!r}).\n"
+                f"`{' '.join(cmd)}` failed (exit {proc.returncode}, installed {found}).\n"
                 f"--- npm stdout ---\n{proc.stdout}\n--- npm stderr ---\n{proc.stderr}"
             )
     return NODE_MODULES
+
+
+ensure_playwright_core = ensure_node_packages
 
 
 @dataclasses.dataclass(frozen=True)

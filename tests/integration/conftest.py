@@ -21,8 +21,35 @@ from riskmesh.orchestrator.topology import StackInfo
 pytestmark = pytest.mark.integration
 
 
+GATEWAY_BANK_TOKEN = "it-bank-token"
+GATEWAY_BANK_API_KEY = "it-bank-api-key"
+GATEWAY_EXPLAIN_ONLY_TOKEN = "it-explain-only-token"
+
+
+def _gateway_clients(data_dir: Path) -> Path:
+    """Two gateway clients: a bank with every scope (bearer and API key) and one allowed only to explain."""
+    import hashlib
+    import json
+
+    def digest(secret: str) -> str:
+        return hashlib.sha256(secret.encode()).hexdigest()
+
+    clients = {"clients": [
+        {"id": "it-bank", "scopes": ["assess", "assess:task", "explain", "feedback"], "rate_per_s": 5000,
+         "burst": 10000, "credentials": [{"type": "bearer", "sha256": digest(GATEWAY_BANK_TOKEN)},
+                                         {"type": "api_key", "sha256": digest(GATEWAY_BANK_API_KEY)}]},
+        {"id": "it-auditor", "scopes": ["explain"], "rate_per_s": 100, "burst": 100,
+         "credentials": [{"type": "bearer", "sha256": digest(GATEWAY_EXPLAIN_ONLY_TOKEN)}]},
+    ]}
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / "gateway-clients.json"
+    path.write_text(json.dumps(clients))
+    return path
+
+
 def integration_settings(data_dir: Path) -> Settings:
     return Settings(
+        gateway_clients_file=_gateway_clients(data_dir),
         data_dir=data_dir,
         world_customers=300,
         session_timeout_ms=2000,
@@ -33,6 +60,7 @@ def integration_settings(data_dir: Path) -> Settings:
         transaction_partitions=4,
         console_port=0,
         four_eyes_usd=0,  # every block waits for a second analyst here (the threshold is unit-tested)
+        gateway_push_allow_private=True,  # the push-notification test's webhook listens on 127.0.0.1
     )
 
 

@@ -5,7 +5,7 @@
 const $ = (id) => document.getElementById(id);
 const S = {
   me: null, csrf: "", view: "", items: [], counts: {}, selected: -1, detail: null, clockSkew: 0,
-  tab: "active", events: null, dashTimer: null, rates: [], reasonResolve: null,
+  tab: "active", events: null, dashTimer: null, rates: [], reasonResolve: null, investigation: null,
 };
 const VIEWS = ["queue", "dashboard", "audit", "admin", "lifts"];
 const TABS = [
@@ -297,6 +297,7 @@ function renderDetail(d) {
     c.note && h("button", { type: "button", onclick: note }, "Note ", h("kbd", {}, "n")),
     can("case.open") && h("button", { type: "button", onclick: openCase }, "Open case ", h("kbd", {}, "o")),
     can("report.generate") && h("button", { type: "button", onclick: openReport }, "Report ", h("kbd", {}, "p")),
+    can("investigation.start") && h("button", { type: "button", onclick: investigate }, "Investigate ", h("kbd", {}, "v")),
   ];
   const pending = st.status === "pending_approval" && h("div", { class: "banner" },
     `Four-eyes: ${st.proposed_by} proposes ${st.proposed} — “${st.reason}”. `,
@@ -318,6 +319,7 @@ function renderDetail(d) {
     ])),
     can("account.read") && h("section", { class: "card", id: "controls-card" }, h("h3", {}, "Controls"),
       h("p", { class: "muted" }, "loading…")),
+    can("investigation.start") && h("section", { class: "card", id: "investigation-card", hidden: true }),
     section("Why it fired", reasonsList(a.reasons), verdicts(d.decision)),
     customerCard(ev),
     section("Graph neighbourhood", graphSvg(ev.neighbourhood, `account:${a.debtor_account_id}`)),
@@ -596,6 +598,56 @@ async function loadLifts() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// SOC investigation of the open alert: POST starts it, an EventSource relays the incident view as it streams
+
+async function investigate() {
+  const d = S.detail;
+  if (!d || !can("investigation.start")) return;
+  try {
+    const run = (await api("POST", `/api/alerts/${encodeURIComponent(d.alert.alert_id)}/investigate`, {})).investigation;
+    toast(`investigation ${run.investigation_id} started`, "ok");
+    followInvestigation(run.investigation_id, d.alert.alert_id);
+  } catch (err) {
+    toast(err.message, "error");
+  }
+}
+
+function followInvestigation(id, alertId) {
+  if (S.investigation) S.investigation.close();
+  const state = { line: "starting…", incident: null };
+  const source = new EventSource(`/api/investigations/${encodeURIComponent(id)}/events`);
+  S.investigation = source;
+  const draw = () => { if (S.detail && S.detail.alert.alert_id === alertId) renderInvestigation(id, state); };
+  source.addEventListener("incident", (e) => { state.incident = JSON.parse(e.data); draw(); });
+  source.addEventListener("progress", (e) => { const p = JSON.parse(e.data); state.line = p.text || p.state; draw(); });
+  source.addEventListener("end", (e) => { const p = JSON.parse(e.data); state.line = `${p.state}: ${p.text}`; draw(); source.close(); });
+  source.onerror = () => { if (source.readyState === EventSource.CLOSED) S.investigation = null; };
+  draw();
+}
+
+function renderInvestigation(id, state) {
+  const card = $("investigation-card");
+  if (!card) return;
+  card.hidden = false;
+  const inc = state.incident;
+  const agents = inc ? Object.values(inc.agents) : [];
+  fill(card, h("h3", {}, "Investigation ", h("span", { class: "mono" }, id),
+    inc && h("span", { class: `badge ${inc.status}` }, inc.status)),
+  h("p", { class: "muted" }, state.line),
+  inc && kv([["confidence", inc.confidence.toFixed(2)], ["affected accounts", inc.affected_accounts.join(", ") || "—"],
+    ["summary", inc.summary]]),
+  agents.length && h("table", {}, h("tbody", {}, agents.map((p) => h("tr", {}, h("td", {}, p.agent),
+    h("td", {}, h("span", { class: `badge ${p.state === "completed" ? "ok" : p.state === "working" ? "" : "error"}` }, p.state)),
+    h("td", { class: "num" }, `${p.findings} finding(s)`), h("td", { class: "muted" }, p.detail))))),
+  inc && inc.indicators.length && h("table", {}, h("tbody", {}, inc.indicators.map((r) => h("tr", {},
+    h("td", {}, r.indicator.kind), h("td", { class: "mono" }, r.indicator.value),
+    h("td", {}, h("span", { class: `badge ${r.reputation === "malicious" ? "error" : ""}` }, r.reputation)),
+    h("td", { class: "muted" }, r.sources.join(", ")))))),
+  inc && inc.timeline.length && h("table", {}, h("tbody", {}, inc.timeline.map((t) => h("tr", {},
+    h("td", {}, when(t.at)), h("td", {}, t.agent), h("td", {}, t.severity), h("td", {}, t.summary))))));
+}
+
+// ---------------------------------------------------------------------------------------------
 // dashboard, audit, admin
 
 function tile(label, value, cls) {
@@ -713,6 +765,7 @@ function onKey(event) {
     "e": () => decide("escalate"), "i": () => decide("request_info"),
     "a": approve, "x": reject, "n": note,
     "o": () => d && inQueue && openCase(), "p": () => d && inQueue && openReport(),
+    "v": () => d && inQueue && investigate(),
   };
   const run = keys[event.key];
   if (run) { event.preventDefault(); run(); }

@@ -1,0 +1,1 @@
+"""The risk gateway: riskmesh as an A2A agent for other banking systems (issue #5)."""
