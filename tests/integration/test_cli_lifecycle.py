@@ -12,6 +12,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from riskmesh.agents.registry import MCP_SERVERS_FOR_AGENT
 from riskmesh.orchestrator.procs import wait_until
 from riskmesh.orchestrator.topology import MCP_SERVERS
 
@@ -39,7 +40,9 @@ def test_demo_prints_one_json_object_with_the_tally(tmp_path):
     for key in ("elapsed_s", "throughput_tps", "p50_ms", "p99_ms", "a2a_calls", "mcp_calls"):
         assert key in report
     assert all(report["a2a_calls"].get(a, 0) > 0 for a in ("fraud", "credit", "behaviour", "compliance"))
-    assert all(n > 0 for n in report["mcp_calls"].values()) and set(report["mcp_calls"]) == set(MCP_SERVERS)
+    decision_path = set().union(*MCP_SERVERS_FOR_AGENT.values())  # the SOC servers are idle in a demo
+    assert set(report["mcp_calls"]) == set(MCP_SERVERS)
+    assert all(report["mcp_calls"][server] > 0 for server in decision_path), report["mcp_calls"]
 
 
 def _descendants(pid: int) -> list[psutil.Process]:
