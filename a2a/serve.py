@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import inspect
 import logging
 import os
@@ -85,6 +86,10 @@ async def run(args: argparse.Namespace) -> None:
     tools = McpToolCaller(urls=urls, caller=args.agent, token=args.mcp_token)
     try:
         agent = await _maybe_await(build_agent(args.agent, tools))
+        # what was loaded at start (models, policies) lives as long as the process: keep it out of
+        # every full GC pass, which otherwise rescans it per batch (docs/performance.md)
+        gc.collect()
+        gc.freeze()
         await serve_agent(
             agent,
             args.agent,

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import os
 import signal
@@ -243,6 +244,10 @@ async def _run(args: argparse.Namespace) -> int:
             only=names,
             policy=load_policy(args.policy),
         )
+        # reference data, watchlist index and graph live as long as the process: keep them out of every
+        # full GC pass, which otherwise rescans them per batch (docs/performance.md)
+        gc.collect()
+        gc.freeze()
         return await serve_all({n: http_app(s) for n, s in servers.items()}, args.host, ports)
     finally:
         if redis_client is not None:

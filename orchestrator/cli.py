@@ -156,6 +156,36 @@ def bench_stream(
         typer.echo(json.dumps(report))
 
 
+@bench_app.command("assess")
+def bench_assess(
+    concurrency: Annotated[int, typer.Option(min=1, help="concurrent callers, one request in flight each")] = 1,
+    duration: Annotated[float, typer.Option(min=0.1, help="measured seconds (after a warm-up)")] = 20.0,
+    binding: Annotated[str, typer.Option(help="jsonrpc | http_json | grpc")] = "jsonrpc",
+    warmup: Annotated[float | None, typer.Option(help="warm-up seconds (default: duration/5, 1-5 s)")] = None,
+    token: Annotated[str | None, typer.Option(envvar="RISKMESH_BENCH_GATEWAY_TOKEN",
+                                              help="gateway bearer token (default: the dev token)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = True,
+    table: Annotated[bool, typer.Option("--table", help="also print a readable table")] = False,
+) -> None:
+    """Synchronous assess-transaction over A2A against the risk gateway: C callers for S seconds."""
+    from riskmesh.orchestrator.bench_assess import bench_assess as run_bench
+
+    if binding not in ("jsonrpc", "http_json", "grpc"):
+        raise typer.BadParameter("jsonrpc, http_json or grpc", param_hint="--binding")
+    report = run_bench(_settings(), concurrency=concurrency, duration_s=duration, binding=binding,  # type: ignore[arg-type]
+                       warmup_s=warmup, token=token)
+    if table:
+        from rich.console import Console
+        from rich.table import Table
+
+        t = Table("metric", "value", title="riskmesh bench assess")
+        for k, v in report.items():
+            t.add_row(k, str(v))
+        Console(stderr=True).print(t)
+    if as_json:
+        typer.echo(json.dumps(report))
+
+
 @app.command()
 def generate(
     customers: Annotated[int, typer.Option(help="customers in the world")] = 2000,

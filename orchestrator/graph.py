@@ -55,6 +55,9 @@ __all__ = ["Supervisor"]
 log = logging.getLogger("riskmesh.supervisor")
 
 _RAW_LIMIT = 4096
+_NO_EVIDENCE: Any = {"verdicts": {"__all__": {"__all__": {"evidence"}}}}
+"""Verdicts go to aggregation without `evidence`: the policy reads scores, statuses, reasons and hard_block, and
+evidence was about half of that envelope's bytes and of its validation time (docs/performance.md)."""
 
 
 def _merge(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
@@ -207,7 +210,8 @@ class Supervisor:
         txs, verdicts = state["transactions"], state["verdicts"]
         request = AggregationRequest(batch_id=state["batch_id"], transactions=txs, verdicts=verdicts)
         try:
-            raw = await self._call("aggregation", request.model_dump_json().encode(), AGGREGATION_REQUEST_MEDIA_TYPE)
+            payload = request.model_dump_json(exclude=_NO_EVIDENCE).encode()
+            raw = await self._call("aggregation", payload, AGGREGATION_REQUEST_MEDIA_TYPE)
             response = AggregationResponse.model_validate_json(raw)
             got = {d.tx_id for d in response.decisions}
             if all(t.tx_id in got for t in txs):

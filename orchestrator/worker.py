@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import json
 import logging
 import os
@@ -72,6 +73,8 @@ class Worker:
         supervisor = Supervisor(transport, store, emitter, deadline_s=self.settings.agent_deadline_ms / 1000,
                                 max_message_bytes=self.settings.max_message_bytes, audit=audit)
         consumer = BatchConsumer(self.stack.kafka, self.settings, client_id=self.worker_id)
+        gc.collect()  # the wired process is permanent: keep it out of every full GC pass (docs/performance.md)
+        gc.freeze()
         assigned: list[str] | None = None
         try:
             while not stop.is_set():

@@ -75,7 +75,10 @@ async def _parts(settings: Settings, stack: StackInfo) -> AsyncIterator[dict[str
     s = settings
     pool = AgentPool(stack.agent_endpoints(), s.a2a_token.get_secret_value(), s.a2a_binding)
     await pool.start()
-    async_redis = aioredis.Redis.from_url(stack.redis)
+    # redis-py 8 caps a plain pool at 100 connections and *raises* beyond that ("Too many connections"),
+    # which failed requests at 200 concurrent callers; a blocking pool waits for a free connection instead.
+    async_redis = aioredis.Redis(connection_pool=aioredis.BlockingConnectionPool.from_url(
+        stack.redis, max_connections=512, timeout=10))
     sync_redis = redis.Redis.from_url(stack.redis)
     producer = make_producer(stack.kafka)
     labels = KafkaLabelSink.connect(stack.kafka, s.topic_labels)
