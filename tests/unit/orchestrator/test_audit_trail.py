@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,34 +15,12 @@ from typer.testing import CliRunner
 
 from riskmesh.contracts.audit import GENESIS_HASH, AuditEvent, compute_hash
 from riskmesh.orchestrator.audit import AuditLog, MemoryAuditLog, RedisAuditLog, audit_app
-from riskmesh.orchestrator.infra import find_redis_server
-from riskmesh.orchestrator.procs import free_port
 
 
 @pytest.fixture(scope="session")
-def redis_url() -> Iterator[str]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [find_redis_server(), "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url, socket_timeout=1)
-    deadline = time.monotonic() + 20
-    try:
-        while True:
-            try:
-                if client.ping():
-                    break
-            except redis.RedisError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise
-            time.sleep(0.05)
-        yield url
-    finally:
-        client.close()
-        proc.kill()
-        proc.wait(timeout=10)
+def redis_url(redis_server_url: str) -> str:
+    """The session's private redis-server (tests/conftest.py)."""
+    return redis_server_url
 
 
 @dataclass
