@@ -31,7 +31,31 @@ from riskmesh.a2a.cards import GRPC_MAX_MESSAGE_BYTES, build_agent_card
 from riskmesh.a2a.executor import BatchExecutor, ValidatingRequestHandler
 from riskmesh.a2a.task_store import BoundedTaskStore
 
-__all__ = ["AgentServer", "serve_agent"]
+__all__ = ["AgentServer", "serve_agent", "stop_servers"]
+
+
+async def stop_servers(grpc_server: Any, grpc_handler: Any, http: Any, http_task: asyncio.Task[None] | None,
+                       grace_s: float) -> None:
+    """Stop a gRPC + uvicorn pair: stop accepting, let in-flight calls finish for up to `grace_s`, then close.
+
+    gRPC calls whose callers left get the grace period, then what is still running is cancelled; uvicorn is
+    asked to exit and forced after `grace_s + 5` s.
+    """
+    if grpc_server is not None:
+        await grpc_server.stop(grace_s)
+    if grpc_handler is not None and grpc_handler.inflight:
+        _, stuck = await asyncio.wait(grpc_handler.inflight, timeout=grace_s)
+        for task in stuck:
+            task.cancel()
+    if http is not None and http_task is not None:
+        http.should_exit = True
+        try:
+            await asyncio.wait_for(http_task, timeout=grace_s + 5)
+        except TimeoutError:
+            http.force_exit = True
+            http_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await http_task
 
 logger = logging.getLogger(__name__)
 
@@ -187,22 +211,7 @@ class AgentServer:
         """Stop accepting, let in-flight calls finish for up to `grace_s`, then close both servers."""
         grpc_server, self._grpc = self._grpc, None
         http_task, self._http_task = self._http_task, None
-        if grpc_server is not None:
-            await grpc_server.stop(grace_s)
-        if self._grpc_handler is not None and self._grpc_handler.inflight:
-            # calls whose callers left: give them the grace period, then cancel what is still running
-            _, stuck = await asyncio.wait(self._grpc_handler.inflight, timeout=grace_s)
-            for task in stuck:
-                task.cancel()
-        if self._http is not None and http_task is not None:
-            self._http.should_exit = True
-            try:
-                await asyncio.wait_for(http_task, timeout=grace_s + 5)
-            except TimeoutError:
-                self._http.force_exit = True
-                http_task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await http_task
+        await stop_servers(grpc_server, self._grpc_handler, self._http, http_task, grace_s)
         self._http = None
 
     async def wait(self) -> None:

@@ -10,10 +10,11 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import Any
 
-__all__ = ["ChildProcess", "free_port", "wait_until"]
+__all__ = ["ChildProcess", "configure_logging", "free_port", "run_until_signalled", "wait_until"]
 
 _PR_SET_PDEATHSIG = 1
 
@@ -115,3 +116,27 @@ class ChildProcess:
 
 def python_module(module: str, *args: str) -> list[str]:
     return [sys.executable, "-m", module, *args]
+
+
+def configure_logging(level: str, *noisy: str) -> None:
+    """A service process's logging: one format, and chatty libraries held at WARNING."""
+    import logging
+
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    for name in noisy:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def run_until_signalled(serve: Callable[[Any], Awaitable[None]]) -> None:
+    """Run `serve(stop)` in a fresh event loop; SIGTERM or SIGINT sets the `asyncio.Event` it watches."""
+    import asyncio
+
+    async def _amain() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await serve(stop)
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_amain())

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import gc
 import json
 import logging
 import os
-import signal
 import socket
 import time
 from dataclasses import dataclass
@@ -27,6 +25,7 @@ from riskmesh.orchestrator.decision_store import RedisDecisionStore
 from riskmesh.orchestrator.graph import Supervisor
 from riskmesh.orchestrator.kafka_io import BatchConsumer, KafkaEmitter, make_producer
 from riskmesh.orchestrator.pipeline import AgentTransport, BatchResult
+from riskmesh.orchestrator.procs import configure_logging, run_until_signalled
 from riskmesh.orchestrator.topology import StackInfo
 
 __all__ = ["STATS_A2A_CALLS", "STATS_PIPELINE", "WORKERS_KEY", "PoolTransport", "Worker", "main"]
@@ -129,21 +128,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--worker-id", default=None)
     args = parser.parse_args(argv)
     settings = Settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    for noisy in ("kafka", "httpx", "httpx2"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    configure_logging(settings.log_level, "kafka", "httpx", "httpx2")
     worker_id = args.worker_id or settings.worker_id or f"worker-{socket.gethostname()}-{os.getpid()}"
     stack = StackInfo.read(args.stack)
-
-    async def _amain() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
-        await Worker(settings, stack, worker_id).run(stop)
-
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_amain())
+    run_until_signalled(Worker(settings, stack, worker_id).run)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ call passes the gateway's auth edge (auth.py) first.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -25,7 +24,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
 from riskmesh.a2a.cards import GRPC_MAX_MESSAGE_BYTES
-from riskmesh.a2a.server import _DetachedGrpcHandler, _listen, _NoSignalServer
+from riskmesh.a2a.server import _DetachedGrpcHandler, _listen, _NoSignalServer, stop_servers
 from riskmesh.orchestrator.gateway.auth import (
     GatewayAuthMiddleware,
     GatewayGrpcAuthInterceptor,
@@ -111,21 +110,7 @@ class GatewayServer:
     async def stop(self, grace_s: float = 1.0) -> None:
         grpc_server, self._grpc = self._grpc, None
         http_task, self._http_task = self._http_task, None
-        if grpc_server is not None:
-            await grpc_server.stop(grace_s)
-        if self._grpc_handler is not None and self._grpc_handler.inflight:
-            _, stuck = await asyncio.wait(self._grpc_handler.inflight, timeout=grace_s)
-            for task in stuck:
-                task.cancel()
-        if self._http is not None and http_task is not None:
-            self._http.should_exit = True
-            try:
-                await asyncio.wait_for(http_task, timeout=grace_s + 5)
-            except TimeoutError:
-                self._http.force_exit = True
-                http_task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await http_task
+        await stop_servers(grpc_server, self._grpc_handler, self._http, http_task, grace_s)
         self._http = None
         await self._handler.aclose()
 

@@ -12,7 +12,6 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from importlib import metadata
 from typing import Any
@@ -36,6 +35,7 @@ from riskmesh.orchestrator.gateway.tasks import RedisPushConfigStore, RedisTaskS
 from riskmesh.orchestrator.gateway.usecases import Explainer, FeedbackDesk, McpActionLog
 from riskmesh.orchestrator.graph import Supervisor
 from riskmesh.orchestrator.kafka_io import KafkaEmitter, make_producer
+from riskmesh.orchestrator.procs import configure_logging, run_until_signalled
 from riskmesh.orchestrator.review.labels import KafkaLabelSink
 from riskmesh.orchestrator.topology import StackInfo
 from riskmesh.orchestrator.worker import PoolTransport
@@ -152,21 +152,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--public-url", default=None, help="base URL on the card when behind a proxy")
     args = parser.parse_args(argv)
     settings = Settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    for noisy in ("kafka", "httpx", "httpx2"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    configure_logging(settings.log_level, "kafka", "httpx", "httpx2")
     stack = StackInfo.read(args.stack)
-
-    async def _amain() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
-        await run_gateway(settings, stack, args.host or settings.host, args.port, args.grpc_port, args.public_url,
-                          stop)
-
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_amain())
+    host = args.host or settings.host
+    run_until_signalled(lambda stop: run_gateway(settings, stack, host, args.port, args.grpc_port, args.public_url,
+                                                 stop))
 
 
 if __name__ == "__main__":

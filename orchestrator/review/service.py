@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import signal
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -27,6 +26,7 @@ import uvicorn
 from riskmesh.contracts.settings import Settings
 from riskmesh.orchestrator.audit import RedisAuditLog
 from riskmesh.orchestrator.decision_store import RedisDecisionStore
+from riskmesh.orchestrator.procs import configure_logging, run_until_signalled
 from riskmesh.orchestrator.review.desk import Desk
 from riskmesh.orchestrator.review.follower import DecisionFollower
 from riskmesh.orchestrator.review.graph import ReviewGraph, checkpoint_target, open_checkpointer
@@ -148,20 +148,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--stack", required=True, help="path of the stack.json written by the launcher")
     args = parser.parse_args(argv)
     settings = Settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    for noisy in ("kafka", "httpx", "aiosqlite"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    configure_logging(settings.log_level, "kafka", "httpx", "aiosqlite")
     stack = StackInfo.read(args.stack)
-
-    async def _amain() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
-        await ReviewService(settings, stack).run(stop)
-
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_amain())
+    run_until_signalled(ReviewService(settings, stack).run)
 
 
 if __name__ == "__main__":
