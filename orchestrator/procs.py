@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -19,9 +20,28 @@ __all__ = ["ChildProcess", "configure_logging", "free_port", "run_until_signalle
 _PR_SET_PDEATHSIG = 1
 
 
+_LISTEN_PORTS = (20000, 32000)
+"""Where listening ports are picked: below Linux's ephemeral range (32768-60999 by default), so that no
+outgoing connection (a Kafka or Redis client of a sibling process) takes the port between the moment it is
+picked here and the moment the child binds it. A port picked by the OS (bind to 0) has exactly that race."""
+_handed_out: set[int] = set()
+
+
 def free_port(host: str = "127.0.0.1") -> int:
-    """A port that was free a moment ago on `host` (the OS picks it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+    """A port free on `host` now, below the ephemeral range, and never handed out twice by this process."""
+    rng = random.Random()
+    for _ in range(500):
+        port = rng.randint(*_LISTEN_PORTS)
+        if port in _handed_out:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind((host, port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:  # range exhausted: let the OS pick
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
 
