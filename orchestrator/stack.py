@@ -16,7 +16,7 @@ import httpx
 from riskmesh.contracts.settings import Settings
 from riskmesh.orchestrator.infra import Infra
 from riskmesh.orchestrator.procs import ChildProcess, free_port, python_module
-from riskmesh.orchestrator.topology import AGENT_KINDS, MCP_SERVERS, SOC_AGENTS, AgentEndpoint, StackInfo
+from riskmesh.orchestrator.topology import AGENT_KINDS, MCP_HOSTS, MCP_SERVERS, SOC_AGENTS, AgentEndpoint, StackInfo
 
 __all__ = ["Stack", "ensure_world"]
 
@@ -67,7 +67,8 @@ class Stack:
         self.log_dir = settings.run_dir / "logs"
         self.stack_file = settings.run_dir / "stack.json"
         self.infra = Infra(settings, self.log_dir)
-        self.mcp: ChildProcess | None = None
+        self.mcp_hosts: dict[str, ChildProcess] = {}
+        """MCP host process ▶ the process (see MCP_HOSTS)."""
         self.agents: dict[str, ChildProcess] = {}
         self.worker_procs: list[ChildProcess] = []
         self.review: ChildProcess | None = None
@@ -95,12 +96,13 @@ class Stack:
         info = StackInfo(kafka=self.infra.kafka_bootstrap, redis=self.infra.redis_url, world_dir=str(world))
         mcp_ports = {name: free_port(host) for name in MCP_SERVERS}
         info.mcp = {name: f"http://{host}:{p}/mcp" for name, p in mcp_ports.items()}
-        argv = ["--world", str(world), "--redis-url", info.redis, "--host", host,
-                "--token", self.settings.mcp_token.get_secret_value()]
-        for name, p in mcp_ports.items():
-            argv += ["--port", f"{name}={p}"]
-        self.mcp = ChildProcess("mcp", python_module("riskmesh.mcp_servers.serve", *argv),
-                                self.log_dir / "mcp.log", env=self.env).start()
+        for host_name, servers in MCP_HOSTS.items():
+            argv = ["--world", str(world), "--redis-url", info.redis, "--host", host,
+                    "--token", self.settings.mcp_token.get_secret_value(), "--only", *servers]
+            for name in servers:
+                argv += ["--port", f"{name}={mcp_ports[name]}"]
+            self.mcp_hosts[host_name] = ChildProcess(host_name, python_module("riskmesh.mcp_servers.serve", *argv),
+                                                     self.log_dir / f"{host_name}.log", env=self.env).start()
         for kind in AGENT_KINDS:
             info.agents[kind] = AgentEndpoint(url=f"http://{host}:{free_port(host)}/", grpc=f"{host}:{free_port(host)}")
             self.agents[kind] = self._agent_process(kind, info).start()
@@ -176,7 +178,7 @@ class Stack:
 
     def _wait_ready(self, info: StackInfo, deadline: float) -> None:
         pending: dict[str, tuple[ChildProcess, str]] = {
-            f"mcp:{name}": (self.mcp, url.rsplit("/mcp", 1)[0] + "/healthz")  # type: ignore[misc]
+            f"mcp:{name}": (self._mcp_host_of(name), url.rsplit("/mcp", 1)[0] + "/healthz")
             for name, url in info.mcp.items()
         }
         pending.update({f"agent:{k}": (self.agents[k], e.card_url) for k, e in info.agents.items()})
@@ -284,8 +286,8 @@ class Stack:
             proc.stop()
         for proc in self.agents.values():
             proc.stop()
-        if self.mcp is not None:
-            self.mcp.stop()
+        for proc in self.mcp_hosts.values():
+            proc.stop()
         self.infra.stop()
 
     # -- failure drills (tests, chaos) ----------------------------------------------------------------
@@ -301,6 +303,9 @@ class Stack:
         self._wait_ready(sub, deadline=time.monotonic() + timeout_s)
 
     def children(self) -> list[ChildProcess]:
-        procs = list(self.infra.children) + list(self.agents.values()) + self.worker_procs
-        extra = [p for p in (self.mcp, self.review, self.gateway, self.soc) if p is not None]
-        return procs + extra
+        procs = list(self.infra.children) + list(self.mcp_hosts.values()) + list(self.agents.values())
+        extra = [p for p in (self.review, self.gateway, self.soc) if p is not None]
+        return procs + self.worker_procs + extra
+
+    def _mcp_host_of(self, server: str) -> ChildProcess:
+        return next(self.mcp_hosts[h] for h, servers in MCP_HOSTS.items() if server in servers)

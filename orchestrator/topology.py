@@ -6,12 +6,22 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-__all__ = ["AGENT_KINDS", "MCP_SERVERS", "SOC_AGENTS", "AgentEndpoint", "StackInfo"]
+__all__ = ["AGENT_KINDS", "MCP_HOSTS", "MCP_SERVERS", "SOC_AGENTS", "AgentEndpoint", "StackInfo"]
 
 AGENT_KINDS: tuple[str, ...] = ("fraud", "credit", "behaviour", "compliance", "aggregation", "action")
 MCP_SERVERS: tuple[str, ...] = (
     "customer-data", "transactions", "credit-bureau", "watchlists", "risk-graph", "risk-actions", "soc-telemetry",
 )
+MCP_HOSTS: dict[str, tuple[str, ...]] = {
+    "mcp-history": ("transactions", "credit-bureau"),
+    "mcp-reference": ("customer-data", "watchlists", "risk-graph", "risk-actions", "soc-telemetry"),
+}
+"""The MCP host processes of the embedded stack and the servers each one serves.
+
+One process for all seven servers was the busiest process of the stack and, being one event loop, a ceiling
+of one core for every tool call of every agent (docs/performance.md). The transactions server (features from
+each account's history, the largest tool cost) gets a process of its own; the risk graph keeps its in-memory
+state in exactly one process."""
 SOC_AGENTS: tuple[str, ...] = (
     "network-log", "endpoint-forensics", "threat-intel", "soc-investigator", "incident-response",
 )
