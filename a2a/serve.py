@@ -9,7 +9,6 @@ where any local user could read them in the process list.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import gc
 import inspect
 import logging
@@ -18,6 +17,8 @@ import sys
 from collections.abc import Sequence
 from importlib import metadata
 from typing import Any
+
+import uvloop
 
 from riskmesh.a2a.server import serve_agent
 from riskmesh.a2a.skills import AGENT_KINDS
@@ -110,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s [%(process)d] %(message)s")
     try:
-        asyncio.run(run(args))
+        uvloop.run(run(args))  # the loop's own work is a large share of a batch's cost (docs/performance.md)
     except OSError as exc:  # port in use, MCP unreachable at startup
         logger.error("%s agent could not start: %s", args.agent, exc)
         return 1

@@ -16,10 +16,15 @@ from typing import Any
 
 import grpc
 import uvicorn
+from a2a.server.agent_execution import AgentExecutor, RequestContext
+from a2a.server.context import ServerCallContext
+from a2a.server.events import Event, EventQueue
 from a2a.server.request_handlers import GrpcHandler
 from a2a.server.routes import create_agent_card_routes, create_jsonrpc_routes, create_rest_routes
-from a2a.types import AgentCard, a2a_pb2_grpc
+from a2a.types import AgentCard, Message, Role, SendMessageRequest, Task, a2a_pb2_grpc
 from a2a.utils.constants import AGENT_CARD_WELL_KNOWN_PATH
+from a2a.utils.errors import InternalError, InvalidAgentResponseError, InvalidParamsError
+from a2a.utils.task import validate_history_length
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -31,7 +36,7 @@ from riskmesh.a2a.cards import GRPC_MAX_MESSAGE_BYTES, build_agent_card
 from riskmesh.a2a.executor import BatchExecutor, ValidatingRequestHandler
 from riskmesh.a2a.task_store import BoundedTaskStore
 
-__all__ = ["AgentServer", "serve_agent", "stop_servers"]
+__all__ = ["AgentServer", "answer_without_task", "serve_agent", "stop_servers"]
 
 
 async def stop_servers(grpc_server: Any, grpc_handler: Any, http: Any, http_task: asyncio.Task[None] | None,
@@ -58,6 +63,61 @@ async def stop_servers(grpc_server: Any, grpc_handler: Any, http: Any, http_task
                 await http_task
 
 logger = logging.getLogger(__name__)
+
+
+class _OneMessage(EventQueue):
+    """Holds the one Message a message-only executor enqueues (the SDK's way to run an executor by hand)."""
+
+    def __init__(self) -> None:
+        self.reply: Message | None = None
+
+    async def enqueue_event(self, event: Event) -> None:
+        if not isinstance(event, Message) or self.reply is not None:
+            raise InvalidAgentResponseError(message="a message-only reply must be exactly one Message")
+        self.reply = event
+
+
+def _check_envelope(params: SendMessageRequest) -> None:
+    """The SDK's required-field check (message_id, role, parts), without walking every payload value.
+
+    `validate_proto_required_fields` recurses into `data` parts; for a transaction converted to a protobuf
+    Struct that walk cost a quarter of the gateway's JSON-RPC time, and no field below a Part is required.
+    """
+    message = params.message
+    missing = [name for name, present in (("message", params.HasField("message")),
+                                          ("message.message_id", bool(message.message_id)),
+                                          ("message.role", message.role != Role.ROLE_UNSPECIFIED),
+                                          ("message.parts", bool(message.parts))) if not present]
+    if missing:
+        raise InvalidParamsError(message="Validation failed",
+                                 data={"errors": [{"field": f, "message": "Field is required"} for f in missing]})
+    validate_history_length(params.configuration)
+
+
+async def answer_without_task(executor: AgentExecutor, params: SendMessageRequest,
+                              context: ServerCallContext) -> Message:
+    """Run `executor` for a call that is answered with one Message: no ActiveTask, queue, locks or store read.
+
+    DefaultRequestHandler pays for all of those on every send, before it knows the executor replies with a
+    Message and never creates a Task; callers route here only sends that name no Task and ask for none.
+    """
+    _check_envelope(params)
+    queue = _OneMessage()
+    await executor.execute(RequestContext(context, params), queue)
+    if queue.reply is None:
+        raise InternalError(message="the agent sent no reply")
+    return queue.reply
+
+
+class _MessageOnlyHandler(ValidatingRequestHandler):
+    """Agent sends that name no Task and ask for no push go straight to the executor (it only ever replies
+    with a Message); anything else takes the SDK's full path."""
+
+    async def on_message_send(self, params: SendMessageRequest, context: ServerCallContext) -> Message | Task:
+        if params.message.task_id or params.configuration.HasField("task_push_notification_config"):
+            return await super().on_message_send(params, context)
+        return await answer_without_task(self.agent_executor, params, context)
+
 
 CARD_CACHE_CONTROL = "public, max-age=60"
 HEALTH_PATH = "/healthz"
@@ -140,7 +200,7 @@ class AgentServer:
         self._token = token
         self._executor = BatchExecutor(agent, kind)
         self.task_store = BoundedTaskStore()
-        self._handler = ValidatingRequestHandler(self._executor, task_store=self.task_store, agent_card=self.card)
+        self._handler = _MessageOnlyHandler(self._executor, task_store=self.task_store, agent_card=self.card)
         self._http: _NoSignalServer | None = None
         self._http_task: asyncio.Task[None] | None = None
         self._grpc: grpc.aio.Server | None = None

@@ -1,9 +1,11 @@
 """Concurrent assess requests coalesced into micro-batches: one supervisor run per batch, one decision per caller.
 
 A batch closes when it holds `max_size` transactions or `max_wait_s` after its first one arrived, whichever
-comes first; up to `concurrency` batches are decided at once. Every caller awaits the future of its own
-transaction. A tx_id already decided (an earlier call, the stream path, or twice in one batch) gets the stored
-decision: the decision store keeps exactly one per tx_id.
+comes first; up to `concurrency` batches are decided at once. When no batch is being decided, a batch closes
+as soon as the queue is empty: an idle gateway has nothing to wait for, and the wait would be pure latency for
+a lone caller; under load, the batches in flight are what give the next one time to fill. Every caller
+awaits the future of its own transaction. A tx_id already decided (an earlier call, the stream path, or twice
+in one batch) gets the stored decision: the decision store keeps exactly one per tx_id.
 """
 
 from __future__ import annotations
@@ -130,7 +132,7 @@ class Coalescer:
                 except asyncio.QueueEmpty:
                     pass
                 left = deadline - time.monotonic()
-                if left <= 0:
+                if left <= 0 or not self._inflight:
                     break
                 try:
                     batch.append(await asyncio.wait_for(self._queue.get(), timeout=left))

@@ -37,6 +37,7 @@ from a2a.utils.errors import (
     UnsupportedOperationError,
 )
 
+from riskmesh.a2a.server import answer_without_task
 from riskmesh.contracts import RiskmeshModel, Transaction
 from riskmesh.contracts.gateway import (
     BATCH_ASSESS_RESPONSE_MEDIA_TYPE,
@@ -83,13 +84,16 @@ def _decode(params: SendMessageRequest, context: ServerCallContext) -> tuple[Gat
     return skill, request, task
 
 
-
 class GatewayRequestHandler(DefaultRequestHandler):
     """Decodes and authorises send calls up front; follow-up messages to a Task are refused."""
 
     async def on_message_send(self, params: SendMessageRequest, context: ServerCallContext) -> Message | Task:
+        """Calls answered with a Message skip the SDK's task machinery; only Task requests go through it."""
         self._prepare(params, context)
-        return await super().on_message_send(params, context)
+        _, _, task = context.state[DECODED_KEY]
+        if task:
+            return await super().on_message_send(params, context)
+        return await answer_without_task(self.agent_executor, params, context)
 
     async def on_message_send_stream(self, params: SendMessageRequest,  # type: ignore[override]
                                      context: ServerCallContext) -> AsyncGenerator[Any, None]:

@@ -10,6 +10,7 @@ from gateway_doubles import FakeSupervisor, bearer, message, rpc, running_gatewa
 from riskmesh.contracts import Transaction
 from riskmesh.orchestrator.decision_store import MemoryDecisionStore
 from riskmesh.orchestrator.gateway.coalescer import Coalescer, DecisionUnavailable, SupervisorRunner
+from riskmesh.orchestrator.pipeline import BatchResult, InboundRecord
 
 
 def make(max_size: int = 100, max_wait_s: float = 0.05) -> tuple[Coalescer, FakeSupervisor]:
@@ -77,3 +78,46 @@ async def test_concurrent_json_rpc_callers_are_decided_in_one_batch():
         tx_ids = [r.json()["result"]["message"]["parts"][0]["data"]["tx_id"] for r in replies]
         assert tx_ids == [f"T-{i}" for i in range(12)]
         assert len(gw.supervisor.batches) == 1
+
+
+async def test_a_lone_caller_on_an_idle_gateway_does_not_wait_for_the_batch_window():
+    coalescer, supervisor = make(max_wait_s=30.0)
+    await coalescer.start()
+    try:
+        async with asyncio.timeout(5):
+            decision = await coalescer.assess(t("T-1"))
+    finally:
+        await coalescer.aclose()
+    assert decision.tx_id == "T-1"
+    assert supervisor.batches == [["T-1"]]
+
+
+class EnteredSupervisor(FakeSupervisor):
+    """Says when a batch has reached the supervisor (and is held there by `gate`)."""
+
+    def __init__(self, store: MemoryDecisionStore) -> None:
+        super().__init__(store)
+        self.entered = asyncio.Event()
+
+    async def run(self, records: list[InboundRecord]) -> BatchResult:
+        self.entered.set()
+        return await super().run(records)
+
+
+async def test_callers_arriving_while_a_batch_is_decided_share_the_next_batch():
+    store = MemoryDecisionStore()
+    supervisor = EnteredSupervisor(store)
+    supervisor.gate = asyncio.Event()
+    coalescer = Coalescer(SupervisorRunner(supervisor, store), max_size=100, max_wait_s=0.05)
+    await coalescer.start()
+    try:
+        async with asyncio.timeout(5):
+            first = asyncio.create_task(coalescer.assess(t("T-0")))
+            await supervisor.entered.wait()  # the lone first caller's batch is being decided
+            rest = [asyncio.create_task(coalescer.assess(t(f"T-{i}"))) for i in (1, 2, 3)]
+            await asyncio.sleep(0.1)  # past the batch window: the three have been batched together
+            supervisor.gate.set()
+            await asyncio.gather(first, *rest)
+    finally:
+        await coalescer.aclose()
+    assert supervisor.batches == [["T-0"], ["T-1", "T-2", "T-3"]]
