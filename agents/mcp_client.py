@@ -161,7 +161,7 @@ class McpToolCaller:
         await session.close(self.timeout_s)
 
     async def call(self, server: str, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
-        """Call `tool` on `server`; return its structured content or raise ToolCallError."""
+        """Call `tool` on `server`; return its JSON answer (see `_structured`) or raise ToolCallError."""
         if server not in self._urls and server not in self._servers:
             raise ToolCallError(server, tool, f"no MCP server configured for {server!r} (caller {self.caller})")
         self.calls[server] = self.calls.get(server, 0) + 1
@@ -193,12 +193,16 @@ class McpToolCaller:
 
 
 def _structured(server: str, tool: str, result: CallToolResult) -> dict[str, Any]:
+    """The answer's JSON object: its structured content, or its one JSON text block.
+
+    riskmesh servers answer with one text block (cheaper than structured content, see
+    `riskmesh.mcp_servers.toolkit`); other MCP servers may use structured content.
+    """
     texts = [c.text for c in result.content if isinstance(c, TextContent)]
     if result.is_error:
         raise ToolCallError(server, tool, "; ".join(texts) or "the tool reported an error without detail")
     if isinstance(result.structured_content, dict):
         return result.structured_content
-    # A server without structured output may answer with one JSON text block.
     if len(texts) == 1:
         with contextlib.suppress(orjson.JSONDecodeError):
             parsed = orjson.loads(texts[0])

@@ -4,25 +4,31 @@ One `get_customers_batch` call answers everything an agent needs about the parti
 the customers asked for, the accounts asked for (each with the controls in force), and the
 customers *owning* those accounts even when their ids were not asked. What a caller sees of a
 customer follows its policy (`policy.py`): e.g. the behaviour agent never sees names.
+
+Reference records are frozen models, so their JSON views are built once per record (`JsonViews`)
+instead of once per record per call: three agents ask for most of a batch's parties.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import CallToolResult
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from riskmesh.contracts import Account
 from riskmesh.mcp_servers.policy import AccessPolicy
 from riskmesh.mcp_servers.stores import ReferenceData
 from riskmesh.mcp_servers.toolkit import ToolCall, ToolGuard, batch_result, check_batch_size
 
-__all__ = ["SERVER_NAME", "account_view", "build_customer_data_server"]
+__all__ = ["SERVER_NAME", "JsonViews", "account_view", "build_customer_data_server"]
 
 SERVER_NAME = "customer-data"
 VERSION = "0.2.0"
+
+RecordT = TypeVar("RecordT", bound=BaseModel)
 
 
 def account_view(account: Account) -> dict[str, Any]:
@@ -36,17 +42,45 @@ def account_view(account: Account) -> dict[str, Any]:
     return view
 
 
-def _lookup(data: ReferenceData, call: ToolCall, customer_ids: list[str], account_ids: list[str]) -> dict[str, Any]:
+def _record_json(record: BaseModel) -> dict[str, Any]:
+    return record.model_dump(mode="json")
+
+
+class JsonViews:
+    """The JSON view of each reference record, built on first use and kept while the record is the same.
+
+    Views are shared between calls, so they are read-only: `ToolCall.redact` copies a record
+    before masking it. A record replaced in the store (same id, new object) gets a new view.
+    """
+
+    def __init__(self) -> None:
+        self._views: dict[tuple[str, str], tuple[BaseModel, dict[str, Any]]] = {}
+
+    def of(
+        self, kind: str, key: str, record: RecordT | None, build: Callable[[RecordT], dict[str, Any]]
+    ) -> dict[str, Any] | None:
+        """The view of `record` (None stays None); `kind` and `key` name it among all records."""
+        if record is None:
+            return None
+        known = self._views.get((kind, key))
+        if known is None or known[0] is not record:
+            known = self._views[(kind, key)] = (record, build(record))
+        return known[1]
+
+
+def _lookup(
+    data: ReferenceData, views: JsonViews, call: ToolCall, customer_ids: list[str], account_ids: list[str]
+) -> dict[str, Any]:
     accounts = {aid: data.accounts.get(aid) for aid in dict.fromkeys(account_ids)}
     owners = {aid: (a.customer_id if a else None) for aid, a in accounts.items()}
     wanted = dict.fromkeys([*customer_ids, *(c for c in owners.values() if c)])
-    customers: dict[str, Any] = {}
-    for cid in wanted:
-        customer = data.customers.get(cid)
-        customers[cid] = call.redact("customer", customer.model_dump(mode="json")) if customer else None
+    customers = {
+        cid: call.redact("customer", views.of("customer", cid, data.customers.get(cid), _record_json))
+        for cid in wanted
+    }
     return {
         "customers": customers,
-        "accounts": {aid: (account_view(a) if a else None) for aid, a in accounts.items()},
+        "accounts": {aid: views.of("account", aid, a, account_view) for aid, a in accounts.items()},
         "owners": owners,
     }
 
@@ -61,6 +95,7 @@ def build_customer_data_server(
         instructions="Customer (KYC) and account reference data. Batch tools: one call per micro-batch.",
     )
     guard = ToolGuard(SERVER_NAME, token, policy)
+    views = JsonViews()
 
     @server.tool(
         description=(
@@ -83,7 +118,7 @@ def build_customer_data_server(
     ) -> CallToolResult:
         with guard.call(ctx, "get_customers_batch", len(customer_ids) + len(account_ids)) as call:
             check_batch_size(len(customer_ids) + len(account_ids), "ids")
-            return batch_result(_lookup(data, call, customer_ids, account_ids))
+            return batch_result(_lookup(data, views, call, customer_ids, account_ids))
 
     @server.tool(
         description=(
@@ -99,7 +134,7 @@ def build_customer_data_server(
         with guard.call(ctx, "get_devices_batch", len(device_ids)) as call:
             check_batch_size(len(device_ids), "device ids")
             devices = {
-                did: (call.redact("device", d.model_dump(mode="json")) if (d := data.devices.get(did)) else None)
+                did: call.redact("device", views.of("device", did, data.devices.get(did), _record_json))
                 for did in dict.fromkeys(device_ids)
             }
             return batch_result({"devices": devices})

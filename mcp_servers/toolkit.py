@@ -1,7 +1,10 @@
 """What every riskmesh MCP server shares: caller identity, bearer token, permission policy, call log.
 
-Every tool is a batch tool: one call per micro-batch. Results travel as `structured_content`
-without an output schema, because structured output validates and serialises big batches twice.
+Every tool is a batch tool: one call per micro-batch. A result travels as one text block holding
+its JSON object (`batch_result`), without `structured_content` or an output schema: the SDK
+validates and deep-dumps `structured_content` on both sides of every call, which cost ~7 ms per
+500-transaction answer against ~0.3 ms to serialise and parse it once as JSON text. MCP clients
+read such a block as the tool's JSON answer (riskmesh agents: `McpToolCaller`).
 
 Caller identity: over HTTP the `x-riskmesh-caller` header; in process (an `mcp.Client` bound to
 the server instance, no headers) the request meta key `io.riskmesh/caller`, which
@@ -21,10 +24,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import CallToolResult
+from mcp.types import CallToolResult, TextContent
 from prometheus_client import Counter, Histogram
+from pydantic_core import to_jsonable_python
 
 from riskmesh.mcp_servers.policy import AccessPolicy, FieldRules, redact
 
@@ -48,9 +53,17 @@ MAX_BATCH_ITEMS = 10_000
 """Largest batch a tool accepts; the orchestrator's batches are at most a few hundred items."""
 
 
+_JSON_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
+
+
 def batch_result(payload: dict[str, Any]) -> CallToolResult:
-    """A tool answer carried only as structured content (no text copy, no output schema)."""
-    return CallToolResult(content=[], structured_content=payload)
+    """A tool answer as one JSON text block (see the module notes for why not `structured_content`).
+
+    Values orjson has no native form for (Decimal, datetime, pydantic models) are written the way
+    pydantic's JSON mode writes them, so the answer reads exactly as a structured one did.
+    """
+    text = orjson.dumps(payload, default=to_jsonable_python, option=_JSON_OPTIONS).decode()
+    return CallToolResult(content=[TextContent(type="text", text=text)])
 
 
 def check_batch_size(count: int, what: str) -> None:

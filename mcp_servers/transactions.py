@@ -4,12 +4,21 @@
 it with `observe=False` and behaviour with `observe=True`, concurrently, for the same batch; a
 redelivered batch is observed twice. Both are safe: features merge the batch's own earlier
 transactions in memory and exclude the transaction itself, and observing is idempotent.
+
+Because both agents ask about the same batch, the features of a batch are computed once and
+shared (`SharedFeatures`): a call for a batch identical to one being answered, or answered less
+than `share_s` seconds ago, gets that answer instead of loading and computing it again. Observing
+is not shared: every `observe=true` call records its batch.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import CallToolResult
@@ -20,12 +29,15 @@ from riskmesh.mcp_servers.history import DEFAULT_MAX_ENTRIES, HistoryEntry, Hist
 from riskmesh.mcp_servers.policy import AccessPolicy
 from riskmesh.mcp_servers.toolkit import ToolGuard, batch_result, check_batch_size
 
-__all__ = ["SERVER_NAME", "TxEvent", "build_transactions_server", "to_entry"]
+__all__ = ["SERVER_NAME", "SharedFeatures", "TxEvent", "build_transactions_server", "to_entry"]
 
 SERVER_NAME = "transactions"
 VERSION = "0.1.0"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MS = timedelta(milliseconds=1)
+
+Batch = tuple[tuple[str, HistoryEntry], ...]
+Features = dict[str, dict[str, Any]]
 
 
 class TxEvent(BaseModel):
@@ -58,20 +70,65 @@ def to_entry(event: TxEvent) -> HistoryEntry:
     )
 
 
+class SharedFeatures:
+    """The features of recent batches, by batch content, while computed and for `ttl_s` after.
+
+    Keyed by every field the features read, so only an identical batch shares an answer. A failed
+    computation is not kept: the next call for that batch computes it again.
+    """
+
+    def __init__(self, ttl_s: float = 5.0, size: int = 16) -> None:
+        self.ttl_s = ttl_s
+        self.size = size
+        self._answers: OrderedDict[Batch, tuple[float, asyncio.Future[Features]]] = OrderedDict()
+
+    async def get(self, batch: Batch, compute: Callable[[], Awaitable[Features]]) -> Features:
+        self._forget_expired(time.monotonic())
+        known = self._answers.get(batch)
+        if known is None:
+            answer = asyncio.ensure_future(compute())
+            answer.add_done_callback(lambda done: self._forget_failed(batch, done))
+            self._answers[batch] = (time.monotonic() + self.ttl_s, answer)
+            while len(self._answers) > self.size:
+                self._answers.popitem(last=False)
+            known = self._answers[batch]
+        # shield: a caller that gives up (timeout) must not cancel the answer others are waiting for
+        return await asyncio.shield(known[1])
+
+    def _forget_expired(self, now: float) -> None:
+        while self._answers:
+            expires, answer = next(iter(self._answers.values()))
+            if expires > now or not answer.done():
+                return
+            self._answers.popitem(last=False)
+
+    def _forget_failed(self, batch: Batch, answer: asyncio.Future[Features]) -> None:
+        if answer.cancelled() or answer.exception() is not None:
+            known = self._answers.get(batch)
+            if known is not None and known[1] is answer:
+                del self._answers[batch]
+
+
 def build_transactions_server(
     history: HistoryStore,
     *,
     token: str | None = None,
     policy: AccessPolicy | None = None,
     max_entries: int = DEFAULT_MAX_ENTRIES,
+    shared: SharedFeatures | None = None,
 ) -> MCPServer:
-    """An MCPServer computing features from `history` (in memory or Redis)."""
+    """An MCPServer computing features from `history` (in memory or Redis), each batch's once (`shared`)."""
     server = MCPServer(
         SERVER_NAME,
         version=VERSION,
         instructions="Account behaviour profiles and velocity features. One call per micro-batch.",
     )
     guard = ToolGuard(SERVER_NAME, token, policy)
+    shared = shared if shared is not None else SharedFeatures()
+
+    async def compute(batch: Batch) -> Features:
+        stored = await history.load([account_id for account_id, _ in batch])
+        return compute_batch_features(batch, stored, max_entries)
 
     @server.tool(
         description=(
@@ -103,9 +160,8 @@ def build_transactions_server(
     ) -> CallToolResult:
         with guard.call(ctx, "features_batch", len(transactions)):
             check_batch_size(len(transactions), "transactions")
-            batch = [(t.account_id, to_entry(t)) for t in transactions]
-            stored = await history.load([account_id for account_id, _ in batch])
-            features = compute_batch_features(batch, stored, max_entries)
+            batch = tuple((t.account_id, to_entry(t)) for t in transactions)
+            features = await shared.get(batch, lambda: compute(batch))
             if observe:
                 grouped: dict[str, list[HistoryEntry]] = {}
                 for account_id, entry in batch:

@@ -11,6 +11,7 @@ from riskmesh.contracts import ActionRequest, AggregatedDecision
 from riskmesh.contracts.review import Resolution, ResolutionRequest
 from riskmesh.mcp_servers.action_store import MemoryActionStore
 from riskmesh.mcp_servers.risk_actions import alert_id_for, build_risk_actions_server
+from tests.unit.mcp_servers.tool_payload import payload
 
 
 def resolution(tx: str, disposition: str = "release", approved_by: str | None = None) -> Resolution:
@@ -109,4 +110,4 @@ async def server_actions(server, tx_id: str) -> list[dict]:
 
     async with Client(server) as client:
         result = await client.call_tool("get_actions_batch", {"tx_ids": [tx_id]})
-    return result.structured_content["actions"][tx_id]
+    return payload(result)["actions"][tx_id]

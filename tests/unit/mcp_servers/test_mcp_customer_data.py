@@ -9,7 +9,10 @@ from pathlib import Path
 import pytest
 from mcp import Client
 
+from riskmesh.contracts.reference import DeviceRecord
+from riskmesh.mcp_servers.customer_data import JsonViews
 from riskmesh.mcp_servers.serve import build_servers
+from tests.unit.mcp_servers.tool_payload import payload
 
 
 @pytest.fixture
@@ -23,8 +26,7 @@ async def test_customers_and_accounts_come_back_as_contract_json_and_unknown_ids
             "get_customers_batch", {"customer_ids": ["C1", "C404", "C1"], "account_ids": ["A1-01", "X"]}
         )
     assert not result.is_error
-    assert result.content == []
-    body = result.structured_content
+    body = payload(result)
     assert body["customers"]["C1"]["name"] == "Li Wei"
     assert body["customers"]["C1"]["onboarded_at"] == "2020-01-02T03:04:05.000Z"
     assert body["customers"]["C404"] is None
@@ -46,8 +48,8 @@ async def test_tools_are_listed_with_descriptions_typed_parameters_and_no_output
 async def test_devices_are_looked_up_in_one_batch(servers) -> None:
     async with Client(servers["customer-data"]) as client:
         result = await client.call_tool("get_devices_batch", {"device_ids": ["D-1", "D-2"]})
-    assert result.structured_content["devices"]["D-1"]["customer_ids"] == ["C1"]
-    assert result.structured_content["devices"]["D-2"] is None
+    assert payload(result)["devices"]["D-1"]["customer_ids"] == ["C1"]
+    assert payload(result)["devices"]["D-2"] is None
 
 
 async def test_every_call_is_logged_with_caller_tool_outcome_items_and_duration(servers, caplog) -> None:
@@ -70,7 +72,7 @@ async def test_credit_records_carry_utilisation_after_the_transaction_amount(ser
         result = await client.call_tool(
             "get_credit_batch", {"customer_ids": ["C1", "C2", "C3"], "amounts": {"C1": "500.00", "C2": "10"}}
         )
-    credit = result.structured_content["credit"]
+    credit = payload(result)["credit"]
     assert credit["C1"]["rating"] == "BBB"
     assert credit["C1"]["utilisation"] == pytest.approx(0.25)
     assert credit["C1"]["utilisation_after"] == pytest.approx(0.30)
@@ -81,7 +83,7 @@ async def test_credit_records_carry_utilisation_after_the_transaction_amount(ser
 async def test_credit_without_amounts_has_no_utilisation_after(servers) -> None:
     async with Client(servers["credit-bureau"]) as client:
         result = await client.call_tool("get_credit_batch", {"customer_ids": ["C1"]})
-    assert result.structured_content["credit"]["C1"]["utilisation_after"] is None
+    assert payload(result)["credit"]["C1"]["utilisation_after"] is None
 
 
 async def test_a_malformed_amount_is_refused_with_a_clear_message(servers) -> None:
@@ -101,7 +103,7 @@ async def test_one_call_gives_the_owners_of_the_accounts_asked_with_kyc_pep_and_
     servers = build_servers(world_dir, None, only=["customer-data"])
     async with Client(servers["customer-data"]) as client:
         result = await client.call_tool("get_customers_batch", {"customer_ids": [], "account_ids": ["A1-01", "A2-01"]})
-    body = result.structured_content
+    body = payload(result)
     assert body["owners"] == {"A1-01": "C1", "A2-01": "C2"}
     assert set(body["customers"]) == {"C1", "C2"}  # owners come back although no customer id was asked
     assert (body["customers"]["C2"]["kyc_risk"], body["customers"]["C2"]["pep"]) == ("medium", False)
@@ -109,3 +111,19 @@ async def test_one_call_gives_the_owners_of_the_accounts_asked_with_kyc_pep_and_
         "status": "active", "payments_blocked": False, "daily_limit": "50000"
     }  # fmt: skip
     assert body["accounts"]["A2-01"]["controls"]["payments_blocked"] is True
+
+
+def test_a_record_view_is_built_once_and_rebuilt_when_the_record_is_replaced() -> None:
+    views, built = JsonViews(), []
+
+    def build(record: DeviceRecord) -> dict:
+        built.append(record.device_id)
+        return record.model_dump(mode="json")
+
+    seen = "2026-01-01T00:00:00Z"
+    first = DeviceRecord(device_id="D-1", first_seen=seen, customer_ids=["C1"])
+    assert views.of("device", "D-1", first, build) is views.of("device", "D-1", first, build)
+    replaced = views.of("device", "D-1", DeviceRecord(device_id="D-1", first_seen=seen, customer_ids=["C2"]), build)
+    assert replaced is not None and replaced["customer_ids"] == ["C2"]
+    assert views.of("device", "D-404", None, build) is None
+    assert built == ["D-1", "D-1"]

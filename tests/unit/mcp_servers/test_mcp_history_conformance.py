@@ -32,6 +32,14 @@ async def test_observed_entries_come_back_oldest_first_with_all_fields(store: Hi
     assert loaded["C"] == []
 
 
+async def test_epoch_milliseconds_and_any_text_come_back_exactly(store: HistoryStore) -> None:
+    odd = HistoryEntry(1_795_000_000_123, 'tx "quoted", ünï', 0.1, "d\\1", None, "CN", "[payee]", "mobile")
+    await store.observe({"A": [odd]})
+    (loaded,) = (await store.load(["A"]))["A"]
+    assert loaded == odd
+    assert isinstance(loaded.ts_ms, int)
+
+
 async def test_observing_the_same_transaction_twice_keeps_one_entry(store: HistoryStore) -> None:
     await store.observe({"A": [_entry(1000, "t1")]})
     await store.observe({"A": [_entry(1000, "t1"), _entry(1000, "t1")]})

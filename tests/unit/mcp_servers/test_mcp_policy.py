@@ -20,6 +20,7 @@ from riskmesh.agents.base import ToolCallError
 from riskmesh.agents.mcp_client import McpToolCaller
 from riskmesh.mcp_servers.policy import DEFAULT_POLICY, AccessPolicy, load_policy
 from riskmesh.mcp_servers.serve import build_servers, http_app
+from tests.unit.mcp_servers.tool_payload import payload
 
 
 def _free_port() -> int:
@@ -99,7 +100,7 @@ async def test_an_unnamed_in_process_client_is_trusted_code_and_sees_everything(
     servers = build_servers(world_dir, None, only=["customer-data"])
     async with Client(servers["customer-data"]) as client:
         result = await client.call_tool("get_devices_batch", {"device_ids": ["D-1"]})
-    assert result.structured_content["devices"]["D-1"]["customer_ids"] == ["C1"]
+    assert payload(result)["devices"]["D-1"]["customer_ids"] == ["C1"]
 
 
 async def test_every_tool_named_in_the_default_policy_exists_on_its_server(world_dir: Path) -> None:

@@ -9,6 +9,7 @@ from mcp import Client
 
 from riskmesh.mcp_servers.action_store import MemoryActionStore, RedisActionStore
 from riskmesh.mcp_servers.risk_actions import HOLD_NOTE, alert_id_for, alert_priority, build_risk_actions_server
+from tests.unit.mcp_servers.tool_payload import payload
 
 
 def _item(tx: str, decision: str, risk: float = 0.5, amount: str = "100.00") -> dict:
@@ -36,7 +37,7 @@ def server(request):
 async def _apply(client: Client, items: list[dict]) -> dict:
     result = await client.call_tool("apply_decisions_batch", {"items": items})
     assert not result.is_error, result.content
-    return result.structured_content["results"]
+    return payload(result)["results"]
 
 
 async def test_each_decision_maps_to_its_actions(server) -> None:
@@ -59,8 +60,8 @@ def test_the_alert_id_is_derived_from_the_tx_id() -> None:
 async def test_a_review_opens_an_alert_that_can_be_read_back(server) -> None:
     async with Client(server) as client:
         await _apply(client, [_item("T3", "review", 0.71, "12500.00")])
-        alert = (await client.call_tool("get_alert", {"alert_id": alert_id_for("T3")})).structured_content
-        missing = (await client.call_tool("get_alert", {"alert_id": "AL-0"})).structured_content
+        alert = payload(await client.call_tool("get_alert", {"alert_id": alert_id_for("T3")}))
+        missing = payload(await client.call_tool("get_alert", {"alert_id": "AL-0"}))
     assert alert["alert"]["tx_id"] == "T3" and alert["alert"]["status"] == "open"
     assert alert["alert"]["amount"] == "12500.00" and alert["alert"]["degraded"] == ["credit"]
     assert alert["alert"]["reasons"][0]["code"] == "BEHAVIOUR_NEW_DEVICE"
@@ -77,7 +78,7 @@ async def test_open_alerts_rank_by_risk_then_amount(server) -> None:
     ]
     async with Client(server) as client:
         await _apply(client, items)
-        alerts = (await client.call_tool("list_open_alerts", {"limit": 10})).structured_content["alerts"]
+        alerts = payload(await client.call_tool("list_open_alerts", {"limit": 10}))["alerts"]
     assert [a["tx_id"] for a in alerts] == ["T2", "T3", "T1"]
 
 
@@ -94,7 +95,7 @@ async def test_a_redelivered_batch_returns_the_same_results_and_opens_no_second_
         first = await _apply(client, batch)
         second = await _apply(client, batch)
         changed = await _apply(client, [_item("T1", "pass")])
-        alerts = (await client.call_tool("list_open_alerts", {})).structured_content["alerts"]
+        alerts = payload(await client.call_tool("list_open_alerts", {}))["alerts"]
     assert first == second
     assert changed["T1"] == first["T1"]
     assert len(alerts) == 1

@@ -12,6 +12,7 @@ from riskmesh.agents.mcp_client import McpToolCaller
 from riskmesh.mcp_servers.action_store import MemoryActionStore, RedisActionStore
 from riskmesh.mcp_servers.cases import case_id_for
 from riskmesh.mcp_servers.risk_actions import alert_id_for, build_risk_actions_server
+from tests.unit.mcp_servers.tool_payload import payload
 
 NOW = datetime.now(UTC)  # account hits are counted over a window ending at the server's clock
 DECIDED_AT = NOW.isoformat()
@@ -44,7 +45,7 @@ def server(request):
 async def _call(client: Client, tool: str, arguments: dict) -> dict:
     result = await client.call_tool(tool, arguments)
     assert not result.is_error, result.content
-    return result.structured_content
+    return payload(result)
 
 
 async def test_resolutions_act_once_per_alert_and_refuse_bad_items_alone(server) -> None:

@@ -15,6 +15,7 @@ from mcp.client.streamable_http import streamable_http_client
 from test_mcp_serve_http import START_TIMEOUT_S, _wait_ready
 
 from riskmesh.mcp_servers.risk_actions import alert_id_for
+from tests.unit.mcp_servers.tool_payload import payload
 
 NOW = datetime.now(UTC)  # account hits are counted over a window ending at the server's clock
 DECIDED_AT = NOW.isoformat()
@@ -56,8 +57,8 @@ def _decision(n: int) -> dict:
 async def test_three_reviews_limit_the_account_and_a_redelivery_changes_nothing(risk_actions_url, redis_client):
     async with _client(risk_actions_url, "action") as action:
         batch = {"items": [_decision(n) for n in range(3)]}
-        first = (await action.call_tool("apply_decisions_batch", batch)).structured_content["results"]
-        again = (await action.call_tool("apply_decisions_batch", batch)).structured_content["results"]
+        first = payload(await action.call_tool("apply_decisions_batch", batch))["results"]
+        again = payload(await action.call_tool("apply_decisions_batch", batch))["results"]
         resolution = {
             "alert_id": alert_id_for("T0"), "tx_id": "T0", "debtor_account_id": "A1-01", "disposition": "release",
             "decided_by": "alice", "decided_at": RESOLVED_AT,
@@ -68,9 +69,9 @@ async def test_three_reviews_limit_the_account_and_a_redelivery_changes_nothing(
         controls = await aggregation.call_tool("get_account_controls_batch", {"account_ids": ["A1-01"]})
     assert first == again
     assert first["T2"]["actions"] == ["hold_transaction", "open_alert", "limit_account"]
-    assert released.structured_content["results"][alert_id_for("T0")]["actions"] == ["release_transaction"]
+    assert payload(released)["results"][alert_id_for("T0")]["actions"] == ["release_transaction"]
     assert refused.is_error and "may not call" in refused.content[0].text
-    assert controls.structured_content["controls"]["A1-01"] == {
+    assert payload(controls)["controls"]["A1-01"] == {
         "frozen": False, "level": 2, "active": ["hold", "limit"], "hits": 3,
     }  # fmt: skip
     assert await redis_client.llen("riskmesh:action_log:T0") == 3

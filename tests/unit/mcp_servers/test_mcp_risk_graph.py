@@ -14,6 +14,7 @@ from riskmesh.mcp_servers.graph_store import DAY_MS, GraphStore, GraphTx, Memory
 from riskmesh.mcp_servers.risk_graph import build_risk_graph_server
 from riskmesh.mcp_servers.serve import build_servers
 from riskmesh.mcp_servers.stores import load_reference_data
+from tests.unit.mcp_servers.tool_payload import payload
 
 T0 = 1_800_000_000_000
 
@@ -151,12 +152,12 @@ async def test_the_tools_observe_query_flag_and_show_a_neighbourhood(world_dir: 
         )
         around = await client.call_tool("neighbourhood", {"node": "account:A1-01", "depth": 1})
         wrong = await client.call_tool("neighbourhood", {"node": "planet:earth"})
-    assert first.structured_content == {"observed": 2, "ignored": 0}
-    assert again.structured_content == {"observed": 0, "ignored": 2}
-    assert flagged.structured_content == {"marked": 1}
-    f = feats.structured_content["features"]["T1:debtor"]
+    assert payload(first) == {"observed": 2, "ignored": 0}
+    assert payload(again) == {"observed": 0, "ignored": 2}
+    assert payload(flagged) == {"marked": 1}
+    f = payload(feats)["features"]["T1:debtor"]
     assert (f["in_cycle"], f["cycle_length"], f["distance_to_bad"]) == (True, 2, 0)
-    ids = {n["id"] for n in around.structured_content["nodes"]}
+    ids = {n["id"] for n in payload(around)["nodes"]}
     assert {"account:A1-01", "customer:C1", "account:B", "device:D-1", "ip:203.0.113.7"} <= ids
     assert wrong.is_error and "must start with one of" in wrong.content[0].text
 
@@ -164,5 +165,5 @@ async def test_the_tools_observe_query_flag_and_show_a_neighbourhood(world_dir: 
 async def test_a_bare_server_over_an_empty_store_answers_unknown_accounts() -> None:
     async with Client(build_risk_graph_server(MemoryGraphStore())) as client:
         result = await client.call_tool("graph_features_batch", {"items": [{"ref": "x", "account_id": "NEW"}]})
-    feats = result.structured_content["features"]["x"]
+    feats = payload(result)["features"]["x"]
     assert feats["known"] is False and feats["fan_in"] == 0 and feats["distance_to_bad"] is None

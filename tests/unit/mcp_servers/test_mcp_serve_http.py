@@ -13,6 +13,7 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
 from riskmesh.mcp_servers.serve import READY_PREFIX
+from tests.unit.mcp_servers.tool_payload import payload
 
 START_TIMEOUT_S = 60
 
@@ -83,7 +84,7 @@ async def test_the_servers_answer_over_http_refuse_a_wrong_token_and_stop_on_sig
     async with _client(urls["customer-data"], "tok") as client:
         result = await client.call_tool("get_customers_batch", {"customer_ids": ["C1"], "account_ids": ["A1-01"]})
     assert not result.is_error, result.content
-    customer = result.structured_content["customers"]["C1"]
+    customer = payload(result)["customers"]["C1"]
     assert customer["name"] == "***" and customer["kyc_risk"] == "low"  # the fraud caller's policy masks names
 
     async with _client(urls["transactions"], "tok") as client:
@@ -95,7 +96,7 @@ async def test_the_servers_answer_over_http_refuse_a_wrong_token_and_stop_on_sig
             "currency": "CNY",
         }
         features = await client.call_tool("features_batch", {"transactions": [tx]})
-    assert features.structured_content["features"]["T1"]["n_history"] == 0
+    assert payload(features)["features"]["T1"]["n_history"] == 0
 
     async with _client(urls["customer-data"], "wrong") as client:
         refused = await client.call_tool("get_customers_batch", {"customer_ids": ["C1"], "account_ids": []})

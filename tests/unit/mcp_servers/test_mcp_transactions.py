@@ -8,8 +8,9 @@ import random
 import pytest
 from mcp import Client
 
-from riskmesh.mcp_servers.history import MemoryHistoryStore, RedisHistoryStore
-from riskmesh.mcp_servers.transactions import build_transactions_server
+from riskmesh.mcp_servers.history import HistoryEntry, MemoryHistoryStore, RedisHistoryStore
+from riskmesh.mcp_servers.transactions import SharedFeatures, build_transactions_server
+from tests.unit.mcp_servers.tool_payload import payload
 
 
 def _tx(n: int, minute: int, amount: str = "100.00", account: str = "A1", **extra) -> dict:
@@ -30,15 +31,17 @@ def _tx(n: int, minute: int, amount: str = "100.00", account: str = "A1", **extr
 
 @pytest.fixture(params=["memory", "redis"])
 def server(request):
+    """A server that shares no answer between sequential calls: these tests check the features themselves."""
+    unshared = SharedFeatures(ttl_s=0.0)
     if request.param == "memory":
-        return build_transactions_server(MemoryHistoryStore())
-    return build_transactions_server(RedisHistoryStore(request.getfixturevalue("redis_client")))
+        return build_transactions_server(MemoryHistoryStore(), shared=unshared)
+    return build_transactions_server(RedisHistoryStore(request.getfixturevalue("redis_client")), shared=unshared)
 
 
 async def _features(client: Client, txs: list[dict], observe: bool = True) -> dict:
     result = await client.call_tool("features_batch", {"transactions": txs, "observe": observe})
     assert not result.is_error, result.content
-    return result.structured_content["features"]
+    return payload(result)["features"]
 
 
 async def test_an_account_without_history_gets_zero_counts_and_nulls(server) -> None:
@@ -134,28 +137,20 @@ async def test_a_batch_item_without_an_offset_or_with_a_bad_amount_is_refused(se
     assert naive.is_error and bad_amount.is_error
 
 
-async def test_observing_uses_one_round_trip_to_read_and_one_to_write(redis_client) -> None:
-    calls: list[int] = []
-    original = redis_client.pipeline
-
-    def counting_pipeline(*args, **kwargs):
-        pipe = original(*args, **kwargs)
-        execute = pipe.execute
-
-        async def counted(*a, **k):
-            calls.append(len(pipe.command_stack))
-            return await execute(*a, **k)
-
-        pipe.execute = counted
-        return pipe
-
-    redis_client.pipeline = counting_pipeline
+async def test_a_batch_is_read_with_one_redis_call_and_recorded_with_one(redis_client) -> None:
     server = build_transactions_server(RedisHistoryStore(redis_client))
-    batch = [_tx(i, i, account=f"A{i % 4}") for i in range(20)]
+    sent: list[str] = []
+    original = redis_client.execute_command
+
+    async def counting(*args, **kwargs):
+        sent.append(str(args[0]))
+        return await original(*args, **kwargs)
+
     async with Client(server) as client:
-        await _features(client, batch)
-    assert len(calls) == 2
-    assert calls[0] == 4  # one read per distinct account
+        await _features(client, [_tx(100, 0, account="A9")])  # loads the scripts into Redis
+        redis_client.execute_command = counting
+        await _features(client, [_tx(i, i, account=f"A{i % 4}") for i in range(20)])
+    assert sent == ["EVALSHA", "EVALSHA"]
 
 
 async def test_channel_and_hour_habits_and_seven_day_velocity_are_profiled(server) -> None:
@@ -176,3 +171,60 @@ async def test_a_cold_account_has_no_channel_or_hour_habit_yet(server) -> None:
         features = (await _features(client, [_tx(1, 0)]))["T1"]
     assert (features["known_channel"], features["hour_typical"], features["hour_share"]) == (None, None, None)
     assert (features["count_7d"], features["sum_7d"]) == (0, 0)
+
+
+class CountingHistory(MemoryHistoryStore):
+    """A memory history that counts loads and can be told to fail the next one."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loads = 0
+        self.fail_next = False
+
+    async def load(self, account_ids):
+        self.loads += 1
+        await asyncio.sleep(0)  # let a concurrent identical call arrive while this one is in flight
+        if self.fail_next:
+            self.fail_next = False
+            raise ConnectionError("history unavailable")
+        return await super().load(account_ids)
+
+
+async def test_concurrent_calls_for_the_same_batch_compute_its_features_once_and_both_observe() -> None:
+    history = CountingHistory()
+    server = build_transactions_server(history)
+    batch = [_tx(1, 0), _tx(2, 1)]
+    async with Client(server) as client:
+        fraud, behaviour = await asyncio.gather(
+            _features(client, batch, observe=False), _features(client, batch, observe=True)
+        )
+        other = await _features(client, [_tx(3, 2)], observe=False)
+    assert fraud == behaviour
+    assert history.loads == 2  # the shared batch once, the different one once
+    assert [e.tx_id for e in (await history.load(["A1"]))["A1"]] == ["T1", "T2"]
+    assert other["T3"]["n_history"] == 2
+
+
+async def test_a_failed_feature_computation_is_not_shared_with_later_calls() -> None:
+    history = CountingHistory()
+    history.fail_next = True
+    server = build_transactions_server(history)
+    async with Client(server) as client:
+        failed = await client.call_tool("features_batch", {"transactions": [_tx(1, 0)], "observe": False})
+        features = await _features(client, [_tx(1, 0)], observe=False)
+    assert failed.is_error
+    assert features["T1"]["n_history"] == 0
+
+
+async def test_shared_features_expire_after_their_time_to_live() -> None:
+    shared = SharedFeatures(ttl_s=0.0)
+    calls: list[int] = []
+
+    async def compute() -> dict:
+        calls.append(1)
+        return {"T1": {}}
+
+    batch = (("A1", HistoryEntry(1, "T1", 1.0)),)
+    await shared.get(batch, compute)
+    await shared.get(batch, compute)
+    assert len(calls) == 2

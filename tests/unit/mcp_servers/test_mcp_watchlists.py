@@ -20,6 +20,7 @@ from riskmesh.mcp_servers.watchlist_loaders import (
     load_opensanctions,
 )
 from riskmesh.mcp_servers.watchlists import build_watchlists_server
+from tests.unit.mcp_servers.tool_payload import payload
 
 OFAC_DIR = Path(__file__).resolve().parents[4] / "shared" / "data" / "ofac"
 needs_ofac = pytest.mark.skipif(
@@ -81,8 +82,8 @@ async def test_the_batch_tool_answers_per_ref_best_first(screener: NameScreener)
     async with Client(server) as client:
         result = await client.call_tool("screen_names_batch", {"names": names})
         refused = await client.call_tool("screen_names_batch", {"names": names, "threshold": 3})
-    assert result.structured_content["results"]["T1:debtor"][0]["entry_id"] == "W3"
-    assert result.structured_content["results"]["T1:creditor"] == []
+    assert payload(result)["results"]["T1:debtor"][0]["entry_id"] == "W3"
+    assert payload(result)["results"]["T1:creditor"] == []
     assert refused.is_error
 
 
