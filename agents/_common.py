@@ -13,6 +13,7 @@ import unicodedata
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from riskmesh.agents.base import ToolCaller, ToolCallError
@@ -157,12 +158,13 @@ def feature_request(tx: Transaction) -> dict[str, Any]:
         "creditor_account_id": counterparty(tx).account_id,
         "channel": tx.channel,
     }
-    optional = {
-        "device_id": tx.device.device_id if tx.device else None,
-        "ip": tx.device.ip if tx.device else None,
-        "country": tx_country(tx),
-    }
-    item.update({k: v for k, v in optional.items() if v is not None})
+    device, country = tx.device, tx_country(tx)
+    if device is not None and device.device_id is not None:
+        item["device_id"] = device.device_id
+    if device is not None and device.ip is not None:
+        item["ip"] = device.ip
+    if country is not None:
+        item["country"] = country
     return item
 
 
@@ -202,7 +204,7 @@ class VerdictBuilder:
         self.hard_block = False
 
     def add(self, code: str, weight: float, detail: str) -> None:
-        self.reasons.append(Reason(code=code, agent=self.agent, weight=round(weight, 4), detail=detail))
+        self.reasons.append(_reason(code, self.agent, round(weight, 4), detail))
 
     @property
     def codes(self) -> set[str]:
@@ -211,11 +213,19 @@ class VerdictBuilder:
     def score(self) -> float:
         return noisy_or([self.baseline, *(r.weight for r in self.reasons)])
 
-    def build(self, model_version: str, quiet_code: str, quiet_detail: str) -> AgentVerdict:
-        """The verdict; `quiet_code` (weight 0) is added when no other reason was found."""
+    def build(
+        self, model_version: str, quiet_code: str, quiet_detail: str, score: float | None = None
+    ) -> AgentVerdict:
+        """The verdict; `quiet_code` (weight 0) is added when no other reason was found.
+
+        `score` replaces the noisy-OR of the reasons (a model's probability); a hard block is 1.0 either way.
+        """
         if not self.reasons:
             self.add(quiet_code, 0.0, quiet_detail)
-        score = 1.0 if self.hard_block else self.score()
+        if self.hard_block:
+            score = 1.0
+        elif score is None:
+            score = self.score()
         ranked = sorted(self.reasons, key=lambda r: (-r.weight, r.code))
         return AgentVerdict(
             tx_id=self.tx_id,
@@ -227,6 +237,16 @@ class VerdictBuilder:
             hard_block=self.hard_block,
             evidence=self.evidence,
         )
+
+
+@lru_cache(maxsize=8192)
+def _reason(code: str, agent: str, weight: float, detail: str) -> Reason:
+    """A Reason, shared between verdicts that give the same one (it is frozen).
+
+    Most reasons are one of a few fixed texts ("no earlier transactions on this account"), so a batch
+    validates each of those once instead of once per transaction, and allocates nothing for the repeats.
+    """
+    return Reason(code=code, agent=agent, weight=weight, detail=detail)
 
 
 def noisy_or(weights: Iterable[float]) -> float:

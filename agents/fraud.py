@@ -151,8 +151,8 @@ class FraudAgent:
                 v.add("FRAUD_MODEL_NO_GRAPH", 0.0, "risk-graph features unavailable: scored without them")
             _model_reasons(v, float(score), top)
             v.evidence = {"features": h, "contributions": {c.feature: round(c.contribution, 4) for c in top}}
-            verdict = v.build(model.version, "FRAUD_NO_RISK_SIGNAL", "no feature raised the fraud score")
-            out.append(verdict.model_copy(update={"score": round(min(1.0, max(0.0, float(score))), 4)}))
+            quiet = "no feature raised the fraud score"
+            out.append(v.build(model.version, "FRAUD_NO_RISK_SIGNAL", quiet, score=float(score)))
         return out
 
     def _one(

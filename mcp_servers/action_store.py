@@ -4,7 +4,7 @@ Idempotent per tx_id (decisions) and per alert_id (resolutions). The first time 
 its result is stored, its alert opened, its account effects applied (hold, release, hit and
 escalation, freeze; see controls.py) and one action-log entry appended per action taken; every
 later apply of the same record returns the stored result and changes nothing. In Redis all of
-that is one Lua script per record, so a retry or a crash in between can never count a hit twice.
+that is one Lua script per batch, so a retry or a crash in between can never count a hit twice.
 
 Redis keys: `riskmesh:alert:{alert_id}` (Alert JSON), `riskmesh:alerts:open` (sorted set,
 score = priority), `riskmesh:tx_actions:{tx_id}` and `riskmesh:resolution:{alert_id}` (result
@@ -154,78 +154,89 @@ class MemoryActionStore:
         return {tx_id: list(self.log.get(tx_id, [])) for tx_id in tx_ids}
 
 
-_APPLY_ONCE = """
-local existing = redis.call('GET', KEYS[1])
-if existing then return existing end
-local at_iso, account, flags, tx_id, note = ARGV[4], ARGV[9], ARGV[10], ARGV[12], ARGV[16]
-local actions = {}
-for i = 21, #ARGV do actions[#actions + 1] = ARGV[i] end
-if ARGV[6] ~= '' then
-  redis.call('SET', KEYS[3], ARGV[7], 'NX')
-  redis.call('ZADD', KEYS[4], 'NX', ARGV[8], ARGV[6])
-end
-if ARGV[19] ~= '' then redis.call('ZREM', KEYS[4], ARGV[19]) end
-local changes = {}
-local function level()
-  if redis.call('HEXISTS', KEYS[5], 'freeze') == 1 then return 4 end
-  if redis.call('HEXISTS', KEYS[5], 'suspend_remote') == 1 then return 3 end
-  if redis.call('HEXISTS', KEYS[5], 'limit') == 1 then return 2 end
-  if redis.call('SCARD', KEYS[7]) > 0 then return 1 end
-  return 0
-end
-local function change(control, kind, reason)
-  changes[#changes + 1] = '{"account_id":' .. cjson.encode(account) .. ',"control":"' .. control
-    .. '","change":"' .. kind .. '","level":' .. level() .. ',"reason":' .. cjson.encode(reason) .. '}'
-end
-local function has(flag) return string.find(flags, flag, 1, true) ~= nil end
-if account ~= '' then
-  if has('H') then
-    redis.call('SADD', KEYS[7], tx_id)
-    change('hold', 'applied', note)
+_APPLY_BATCH = """
+local function apply_once(KEYS, ARGV)
+  local existing = redis.call('GET', KEYS[1])
+  if existing then return existing end
+  local at_iso, account, flags, tx_id, note = ARGV[4], ARGV[9], ARGV[10], ARGV[12], ARGV[16]
+  local actions = {}
+  for i = 21, #ARGV do actions[#actions + 1] = ARGV[i] end
+  if ARGV[6] ~= '' then
+    redis.call('SET', KEYS[3], ARGV[7], 'NX')
+    redis.call('ZADD', KEYS[4], 'NX', ARGV[8], ARGV[6])
   end
-  if has('U') and redis.call('SREM', KEYS[7], tx_id) == 1 then change('hold', 'lifted', note) end
-  if has('F') and redis.call('HSETNX', KEYS[5], 'freeze', at_iso) == 1 then
-    actions[#actions + 1] = 'freeze_account'
-    change('freeze', 'applied', note)
+  if ARGV[19] ~= '' then redis.call('ZREM', KEYS[4], ARGV[19]) end
+  local changes = {}
+  local function level()
+    if redis.call('HEXISTS', KEYS[5], 'freeze') == 1 then return 4 end
+    if redis.call('HEXISTS', KEYS[5], 'suspend_remote') == 1 then return 3 end
+    if redis.call('HEXISTS', KEYS[5], 'limit') == 1 then return 2 end
+    if redis.call('SCARD', KEYS[7]) > 0 then return 1 end
+    return 0
   end
-  if has('B') then
-    redis.call('ZADD', KEYS[6], 'NX', ARGV[3], ARGV[11])
-    redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', '(' .. ARGV[5])
-    redis.call('EXPIRE', KEYS[6], ARGV[20])
-    if redis.call('HEXISTS', KEYS[5], 'freeze') == 0 then
-      local hits = redis.call('ZCARD', KEYS[6])
-      local ladder = {{'limit', tonumber(ARGV[13]), 'limit_account'},
-                      {'suspend_remote', tonumber(ARGV[14]), 'suspend_remote_channels'}}
-      for _, step in ipairs(ladder) do
-        if hits >= step[2] and redis.call('HSETNX', KEYS[5], step[1], at_iso) == 1 then
-          actions[#actions + 1] = step[3]
-          change(step[1], 'escalated', hits .. ' hits within ' .. ARGV[15])
+  local function change(control, kind, reason)
+    changes[#changes + 1] = '{"account_id":' .. cjson.encode(account) .. ',"control":"' .. control
+      .. '","change":"' .. kind .. '","level":' .. level() .. ',"reason":' .. cjson.encode(reason) .. '}'
+  end
+  local function has(flag) return string.find(flags, flag, 1, true) ~= nil end
+  if account ~= '' then
+    if has('H') then
+      redis.call('SADD', KEYS[7], tx_id)
+      change('hold', 'applied', note)
+    end
+    if has('U') and redis.call('SREM', KEYS[7], tx_id) == 1 then change('hold', 'lifted', note) end
+    if has('F') and redis.call('HSETNX', KEYS[5], 'freeze', at_iso) == 1 then
+      actions[#actions + 1] = 'freeze_account'
+      change('freeze', 'applied', note)
+    end
+    if has('B') then
+      redis.call('ZADD', KEYS[6], 'NX', ARGV[3], ARGV[11])
+      redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', '(' .. ARGV[5])
+      redis.call('EXPIRE', KEYS[6], ARGV[20])
+      if redis.call('HEXISTS', KEYS[5], 'freeze') == 0 then
+        local hits = redis.call('ZCARD', KEYS[6])
+        local ladder = {{'limit', tonumber(ARGV[13]), 'limit_account'},
+                        {'suspend_remote', tonumber(ARGV[14]), 'suspend_remote_channels'}}
+        for _, step in ipairs(ladder) do
+          if hits >= step[2] and redis.call('HSETNX', KEYS[5], step[1], at_iso) == 1 then
+            actions[#actions + 1] = step[3]
+            change(step[1], 'escalated', hits .. ' hits within ' .. ARGV[15])
+          end
         end
       end
     end
   end
+  local quoted = {}
+  for i, a in ipairs(actions) do quoted[i] = cjson.encode(a) end
+  local result = '{"actions":[' .. table.concat(quoted, ',') .. '],"alert_id":' .. ARGV[17]
+  if account ~= '' then result = result .. ',"controls":[' .. table.concat(changes, ',') .. ']' end
+  result = result .. '}'
+  redis.call('SET', KEYS[1], result, 'EX', ARGV[1])
+  for _, q in ipairs(quoted) do
+    redis.call('RPUSH', KEYS[2], '{"action":' .. q .. ',"at":' .. cjson.encode(at_iso) .. ARGV[18] .. '}')
+  end
+  if #quoted > 0 then redis.call('EXPIRE', KEYS[2], ARGV[2]) end
+  return result
 end
-local quoted = {}
-for i, a in ipairs(actions) do quoted[i] = cjson.encode(a) end
-local result = '{"actions":[' .. table.concat(quoted, ',') .. '],"alert_id":' .. ARGV[17]
-if account ~= '' then result = result .. ',"controls":[' .. table.concat(changes, ',') .. ']' end
-result = result .. '}'
-redis.call('SET', KEYS[1], result, 'EX', ARGV[1])
-for _, q in ipairs(quoted) do
-  redis.call('RPUSH', KEYS[2], '{"action":' .. q .. ',"at":' .. cjson.encode(at_iso) .. ARGV[18] .. '}')
+local results, a = {}, 1
+for r = 1, #KEYS / 7 do
+  local n = tonumber(ARGV[a])
+  local keys = {unpack(KEYS, 7 * r - 6, 7 * r)}
+  results[r] = apply_once(keys, {unpack(ARGV, a + 1, a + n)})
+  a = a + n + 1
 end
-if #quoted > 0 then redis.call('EXPIRE', KEYS[2], ARGV[2]) end
-return result
+return results
 """
-"""Apply one record once. KEYS: result, action log, alert, open alerts, account, hits, held.
-ARGV: 1 result ttl, 2 log ttl, 3 at (epoch s), 4 at (ISO), 5 hit window start (epoch s), 6 alert to open,
-7 its JSON, 8 its priority, 9 account ('' = no effects), 10 flags (H hold, U release hold, F freeze, B hit),
-11 hit id, 12 tx_id, 13 limit_at, 14 suspend_at, 15 window text, 16 note, 17 alert_id JSON,
-18 extra log fields (',"k":v…'), 19 alert to close, 20 window (s), 21… base actions."""
+"""Apply each record of a batch once, in order. KEYS: 7 per record (result, action log, alert, open alerts,
+account, hits, held). ARGV: per record, its argument count and then its arguments: 1 result ttl, 2 log ttl,
+3 at (epoch s), 4 at (ISO), 5 hit window start (epoch s), 6 alert to open, 7 its JSON, 8 its priority,
+9 account ('' = no effects), 10 flags (H hold, U release hold, F freeze, B hit), 11 hit id, 12 tx_id,
+13 limit_at, 14 suspend_at, 15 window text, 16 note, 17 alert_id JSON, 18 extra log fields (',"k":v…'),
+19 alert to close, 20 window (s), 21… base actions."""
 
 
 class RedisActionStore:
-    """Action store in Redis (`redis.asyncio` client): one pipeline of one Lua script per record per batch."""
+    """Action store in Redis (`redis.asyncio` client): one Lua script call per batch, records applied in order."""
 
     def __init__(
         self,
@@ -241,7 +252,7 @@ class RedisActionStore:
         self.log_ttl_s = log_ttl_s
         self.ladder = ladder or Ladder()
         self.controls = RedisControlStore(redis, self.ladder, clock) if clock else RedisControlStore(redis, self.ladder)
-        self._apply_once = redis.register_script(_APPLY_ONCE)
+        self._apply_batch = redis.register_script(_APPLY_BATCH)
 
     def _call(self, record: ActionRecord) -> tuple[list[str], list[Any]]:
         effects = record.effects
@@ -290,11 +301,14 @@ class RedisActionStore:
     async def apply(self, records: Sequence[ActionRecord]) -> dict[str, dict[str, Any]]:
         if not records:
             return {}
-        pipe = self._redis.pipeline(transaction=False)
+        keys: list[str] = []
+        args: list[Any] = []
         for record in records:
-            keys, args = self._call(record)
-            await self._apply_once(keys=keys, args=args, client=pipe)
-        replies = await pipe.execute()
+            record_keys, record_args = self._call(record)
+            keys += record_keys
+            args.append(len(record_args))
+            args += record_args
+        replies = await self._apply_batch(keys=keys, args=args)
         return {record.key: orjson.loads(reply) for record, reply in zip(records, replies, strict=True)}
 
     async def list_open(self, limit: int) -> list[Alert]:

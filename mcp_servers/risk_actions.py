@@ -126,10 +126,12 @@ def to_record(item: DecisionItem, freeze_codes: Collection[str] = ()) -> ActionR
     )
 
 
+_ESCALATIONS = frozenset(CONTROL_ACTIONS.values())
+
+
 def _base(result: dict[str, Any]) -> dict[str, Any]:
     """A stored result without what escalation added: what the decision itself asked for."""
-    escalations = set(CONTROL_ACTIONS.values())
-    return {"actions": [a for a in result["actions"] if a not in escalations], "alert_id": result["alert_id"]}
+    return {"actions": [a for a in result["actions"] if a not in _ESCALATIONS], "alert_id": result["alert_id"]}
 
 
 def _codes(item: DecisionItem, codes: Collection[str]) -> str:

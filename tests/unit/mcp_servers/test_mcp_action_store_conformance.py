@@ -69,3 +69,11 @@ async def test_alerts_that_are_no_longer_open_are_not_listed(store: ActionStore)
 async def test_an_unknown_alert_is_none(store: ActionStore) -> None:
     assert await store.get_alert("AL-nope") is None
     assert await store.list_open(5) == []
+
+
+async def test_a_tx_repeated_within_one_batch_keeps_its_first_result_and_logs_once(store: ActionStore) -> None:
+    first = ActionRecord("TX", {"actions": ["block_transaction"], "alert_id": None})
+    again = ActionRecord("TX", {"actions": [], "alert_id": None})
+    stored = await store.apply([first, _review(1, 0.5), again])
+    assert stored["TX"] == first.result
+    assert [e["action"] for e in (await store.get_actions(["TX"]))["TX"]] == ["block_transaction"]
