@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from riskmesh.agents._common import iso_utc
 from riskmesh.agents.base import ToolCaller, ToolCallError
@@ -22,7 +22,8 @@ from riskmesh.contracts import (
     ActionRequest,
     ActionResponse,
     AggregatedDecision,
-    Transaction,
+    Reason,
+    TxFacts,
 )
 from riskmesh.contracts.review import (
     ControlChange,
@@ -34,6 +35,8 @@ from riskmesh.contracts.review import (
 
 __all__ = ["ActionAgentImpl"]
 
+_REASONS = TypeAdapter(list[Reason])
+
 
 class ActionAgentImpl:
     name = "action"
@@ -44,6 +47,7 @@ class ActionAgentImpl:
 
     async def act(self, request: ActionRequest) -> ActionResponse:
         by_id = {t.tx_id: t for t in request.transactions}
+        decided_at = iso_utc(request.decided_at)
         items: list[dict[str, Any]] = []
         outcomes: dict[str, ActionOutcome] = {}
         for decision in request.decisions:
@@ -51,7 +55,7 @@ class ActionAgentImpl:
             if tx is None:
                 outcomes[decision.tx_id] = _error(decision.tx_id, "no transaction with this tx_id in the request")
             else:
-                items.append(_item(tx, decision, request))
+                items.append(_item(tx, decision, request.policy_version, decided_at))
         results: dict[str, Any] = {}
         failure = ""
         if items:
@@ -97,7 +101,8 @@ class ActionAgentImpl:
         return ResolutionResponse(request_id=request.request_id, outcomes=outcomes)
 
 
-def _item(tx: Transaction, decision: AggregatedDecision, request: ActionRequest) -> dict[str, Any]:
+def _item(tx: TxFacts, decision: AggregatedDecision, policy_version: str, decided_at: str) -> dict[str, Any]:
+    """One `apply_decisions_batch` item; `decided_at` is the batch's time, already in wire format."""
     return {
         "tx_id": tx.tx_id,
         "decision": decision.decision,
@@ -105,10 +110,10 @@ def _item(tx: Transaction, decision: AggregatedDecision, request: ActionRequest)
         "amount": format(tx.amount, "f"),
         "currency": tx.currency,
         "debtor_account_id": tx.debtor.account_id,
-        "reasons": [r.model_dump(mode="json") for r in decision.reasons],
+        "reasons": _REASONS.dump_python(decision.reasons, mode="json"),
         "degraded": list(decision.degraded),
-        "policy_version": request.policy_version,
-        "decided_at": iso_utc(request.decided_at),
+        "policy_version": policy_version,
+        "decided_at": decided_at,
     }
 
 

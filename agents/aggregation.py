@@ -46,13 +46,13 @@ from riskmesh.agents.base import ToolCaller
 from riskmesh.agents.policy_facts import BatchFacts, gather_facts
 from riskmesh.contracts import (
     ANALYSIS_AGENTS,
-    AgentVerdict,
     AggregatedDecision,
     AggregationRequest,
     AggregationResponse,
     DecisionOutcome,
     Reason,
-    Transaction,
+    ScoredVerdict,
+    TxFacts,
 )
 
 __all__ = ["AggregationAgentImpl", "HardRules", "Policy", "ThresholdOverride", "deployed_policy"]
@@ -255,10 +255,10 @@ class AggregationAgentImpl:
         return self.policy
 
 
-def _index(request: AggregationRequest) -> dict[str, dict[str, AgentVerdict]]:
-    by_agent: dict[str, dict[str, AgentVerdict]] = {}
+def _index(request: AggregationRequest) -> dict[str, dict[str, ScoredVerdict]]:
+    by_agent: dict[str, dict[str, ScoredVerdict]] = {}
     for agent in sorted(request.verdicts):
-        index: dict[str, AgentVerdict] = {}
+        index: dict[str, ScoredVerdict] = {}
         for verdict in request.verdicts[agent]:
             index.setdefault(verdict.tx_id, verdict)
         by_agent[agent] = index
@@ -266,17 +266,17 @@ def _index(request: AggregationRequest) -> dict[str, dict[str, AgentVerdict]]:
 
 
 def _decide(
-    policy: Policy, request: AggregationRequest, by_agent: dict[str, dict[str, AgentVerdict]], facts: BatchFacts
+    policy: Policy, request: AggregationRequest, by_agent: dict[str, dict[str, ScoredVerdict]], facts: BatchFacts
 ) -> list[AggregatedDecision]:
     agents = [*policy.expected_agents, *sorted(set(by_agent) - set(policy.weights))]
     return [_one(policy, tx, agents, by_agent, facts) for tx in request.transactions]
 
 
 def _one(
-    policy: Policy, tx: Transaction, agents: list[str], by_agent: dict[str, dict[str, AgentVerdict]],
+    policy: Policy, tx: TxFacts, agents: list[str], by_agent: dict[str, dict[str, ScoredVerdict]],
     facts: BatchFacts,
 ) -> AggregatedDecision:
-    ok: list[AgentVerdict] = []
+    ok: list[ScoredVerdict] = []
     degraded: dict[str, str] = {}
     for agent in agents:
         verdict = by_agent.get(agent, {}).get(tx.tx_id)
@@ -323,7 +323,7 @@ def _one(
 
 
 def _hard_rules(
-    policy: Policy, tx: Transaction, ok: list[AgentVerdict], facts: BatchFacts, usd: float | None
+    policy: Policy, tx: TxFacts, ok: list[ScoredVerdict], facts: BatchFacts, usd: float | None
 ) -> list[tuple[DecisionOutcome, Reason]]:
     """(outcome, reason) of every hard rule that fires, blocking ones first, then in rule order."""
     rules = policy.hard_rules
@@ -358,7 +358,7 @@ def _hard_rules(
     return sorted(fired, key=lambda item: -SEVERITY[item[0]])
 
 
-def _risk(policy: Policy, ok: list[AgentVerdict]) -> float:
+def _risk(policy: Policy, ok: list[ScoredVerdict]) -> float:
     weights = policy.weights
     if policy.combine == "weighted_mean":
         total = sum(weights.get(v.agent, 0.0) for v in ok)
@@ -370,7 +370,7 @@ def _risk(policy: Policy, ok: list[AgentVerdict]) -> float:
 
 
 def _reasons(
-    policy: Policy, ok: list[AgentVerdict], rules: list[tuple[DecisionOutcome, Reason]], degraded: dict[str, str],
+    policy: Policy, ok: list[ScoredVerdict], rules: list[tuple[DecisionOutcome, Reason]], degraded: dict[str, str],
     notes: list[Reason], decision: DecisionOutcome,
 ) -> list[Reason]:
     """Most important first: hard rules (blocking ones first), degradation, data gaps, then agent reasons by

@@ -18,11 +18,17 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
-from riskmesh.agents._common import acting_party
+from riskmesh.agents._common import INBOUND_TYPES
 from riskmesh.agents.base import ToolCaller, ToolCallError
-from riskmesh.contracts import Transaction
+from riskmesh.contracts import PartyRef, TxFacts
 
-__all__ = ["BatchFacts", "gather_facts"]
+__all__ = ["BatchFacts", "acting", "gather_facts"]
+
+
+def acting(tx: TxFacts) -> PartyRef:
+    """The acting party, as `_common.acting_party` tells it for a whole Transaction: the creditor for inbound
+    types, else the debtor."""
+    return tx.creditor if tx.type in INBOUND_TYPES else tx.debtor
 
 
 @dataclass(frozen=True)
@@ -39,18 +45,18 @@ class BatchFacts:
     def unavailable(cls, why: str) -> BatchFacts:
         return cls(customer_error=why, controls_error=why)
 
-    def customer_of(self, tx: Transaction) -> dict[str, Any] | None:
+    def customer_of(self, tx: TxFacts) -> dict[str, Any] | None:
         """The acting customer's record (by id, else the owner of the acting account), if known."""
         if self.customers is None:
             return None
-        party = acting_party(tx)
+        party = acting(tx)
         if party.customer_id and isinstance(self.customers.get(party.customer_id), dict):
             return self.customers[party.customer_id]
         owner = (self.accounts.get(party.account_id) or {}).get("customer_id")
         found = self.customers.get(owner) if isinstance(owner, str) else None
         return found if isinstance(found, dict) else None
 
-    def segment_and_branch(self, tx: Transaction) -> tuple[str | None, str | None]:
+    def segment_and_branch(self, tx: TxFacts) -> tuple[str | None, str | None]:
         customer = self.customer_of(tx)
         if customer is None:
             return None, None
@@ -71,7 +77,7 @@ class BatchFacts:
 
 
 async def gather_facts(
-    tools: ToolCaller | None, transactions: list[Transaction], *, customers: bool, controls: bool
+    tools: ToolCaller | None, transactions: list[TxFacts], *, customers: bool, controls: bool
 ) -> BatchFacts:
     """One customer-data call (if `customers`) and one risk-actions call (if `controls`), concurrently."""
     if not transactions or not (customers or controls):
@@ -79,7 +85,7 @@ async def gather_facts(
     if tools is None:
         return BatchFacts.unavailable("the aggregation agent has no MCP tool caller")
     account_ids = sorted({a for t in transactions for a in (t.debtor.account_id, t.creditor.account_id)})
-    customer_ids = sorted({c for t in transactions if (c := acting_party(t).customer_id)})
+    customer_ids = sorted({c for t in transactions if (c := acting(t).customer_id)})
     ref, ctl = await asyncio.gather(
         _reference(tools, customer_ids, account_ids) if customers else _not_asked((None, {}, "")),
         _controls(tools, account_ids) if controls else _not_asked((None, "")),

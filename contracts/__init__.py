@@ -15,8 +15,14 @@ from riskmesh.contracts.envelopes import (
     AggregatedDecision,
     AggregationRequest,
     AggregationResponse,
+    AssessBatchReply,
     AssessBatchRequest,
     AssessBatchResponse,
+    PartyRef,
+    TxFacts,
+    action_request_json,
+    aggregation_request_json,
+    assess_request_json,
 )
 from riskmesh.contracts.records import Alert, DeadLetter, ShadowDecision
 from riskmesh.contracts.reference import (
@@ -38,7 +44,7 @@ from riskmesh.contracts.transaction import (
     Transaction,
 )
 from riskmesh.contracts.validation import ContractError, describe_validation_error, parse_transaction
-from riskmesh.contracts.verdict import ANALYSIS_AGENTS, AgentVerdict, Reason, VerdictStatus
+from riskmesh.contracts.verdict import ANALYSIS_AGENTS, AgentVerdict, Reason, ScoredVerdict, VerdictStatus
 
 __all__ = [
     "ACTION_REQUEST_MEDIA_TYPE",
@@ -59,6 +65,7 @@ __all__ = [
     "AggregationRequest",
     "AggregationResponse",
     "Alert",
+    "AssessBatchReply",
     "AssessBatchRequest",
     "AssessBatchResponse",
     "ContractError",
@@ -76,15 +83,21 @@ __all__ = [
     "Merchant",
     "Money",
     "Party",
+    "PartyRef",
     "Reason",
     "ReferenceRecord",
     "RiskmeshModel",
+    "ScoredVerdict",
     "ShadowDecision",
     "Transaction",
+    "TxFacts",
     "UtcDatetime",
     "VerdictStatus",
     "VerdictSummary",
     "WatchlistEntry",
+    "action_request_json",
+    "aggregation_request_json",
+    "assess_request_json",
     "describe_validation_error",
     "parse_transaction",
 ]

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from pydantic import Field
 
 from riskmesh.contracts.base import RiskmeshModel
 
-__all__ = ["ANALYSIS_AGENTS", "AgentName", "AgentVerdict", "Reason", "VerdictStatus"]
+__all__ = ["ANALYSIS_AGENTS", "AgentName", "AgentVerdict", "Reason", "ScoredVerdict", "VerdictStatus"]
 
 VerdictStatus = Literal["ok", "timeout", "error", "skipped"]
 AgentName = Literal["fraud", "credit", "behaviour", "compliance"]
@@ -24,8 +24,12 @@ class Reason(RiskmeshModel):
     detail: str = Field(default="", max_length=2048)
 
 
-class AgentVerdict(RiskmeshModel):
-    """Internal: one agent's verdict on one transaction, as it travels between agents."""
+class ScoredVerdict(RiskmeshModel):
+    """Internal: what decisions are made of, i.e. a verdict without its `evidence`.
+
+    The supervisor and the aggregation policy read scores, statuses, reasons and `hard_block`, never evidence,
+    which is about half of a verdict's bytes; the Decision keeps none of it (VerdictSummary).
+    """
 
     tx_id: str
     agent: str
@@ -34,10 +38,9 @@ class AgentVerdict(RiskmeshModel):
     reasons: list[Reason] = Field(default_factory=list)
     model_version: str
     hard_block: bool = False
-    evidence: dict[str, Any] = Field(default_factory=dict)
 
     @classmethod
-    def failed(cls, tx_id: str, agent: str, status: VerdictStatus, detail: str) -> AgentVerdict:
+    def failed(cls, tx_id: str, agent: str, status: VerdictStatus, detail: str) -> Self:
         """A fail-closed placeholder for an agent that errored or missed its deadline."""
         code = "AGENT_TIMEOUT" if status == "timeout" else "AGENT_ERROR"
         return cls(
@@ -48,3 +51,9 @@ class AgentVerdict(RiskmeshModel):
             reasons=[Reason(code=code, agent=agent, weight=0.0, detail=detail[:2048])],
             model_version="unavailable",
         )
+
+
+class AgentVerdict(ScoredVerdict):
+    """Internal: one agent's verdict on one transaction, as an analysis agent answers it."""
+
+    evidence: dict[str, Any] = Field(default_factory=dict)

@@ -26,16 +26,17 @@ from riskmesh.contracts import (
     ANALYSIS_AGENTS,
     BATCH_MEDIA_TYPE,
     ActionOutcome,
-    ActionRequest,
     ActionResponse,
-    AgentVerdict,
     AggregatedDecision,
-    AggregationRequest,
     AggregationResponse,
-    AssessBatchResponse,
+    AssessBatchReply,
     ContractError,
     DeadLetter,
+    ScoredVerdict,
     Transaction,
+    action_request_json,
+    aggregation_request_json,
+    assess_request_json,
     parse_transaction,
 )
 from riskmesh.orchestrator.decision_store import DecisionStore
@@ -55,9 +56,6 @@ __all__ = ["Supervisor"]
 log = logging.getLogger("riskmesh.supervisor")
 
 _RAW_LIMIT = 4096
-_NO_EVIDENCE: Any = {"verdicts": {"__all__": {"__all__": {"evidence"}}}}
-"""Verdicts go to aggregation without `evidence`: the policy reads scores, statuses, reasons and hard_block, and
-evidence was about half of that envelope's bytes and of its validation time (docs/performance.md)."""
 
 
 def _merge(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
@@ -72,7 +70,7 @@ class BatchState(TypedDict, total=False):
     dead_letters: list[tuple[InboundRecord, DeadLetter]]
     replays: list[tuple[str, bytes]]
     skipped: int
-    verdicts: Annotated[dict[str, list[AgentVerdict]], _merge]
+    verdicts: Annotated[dict[str, list[ScoredVerdict]], _merge]
     aggregation: AggregationResponse
     outcomes: dict[str, ActionOutcome]
     result: BatchResult
@@ -181,7 +179,7 @@ class Supervisor:
         txs = state["transactions"]
         if not txs:
             return "emit"
-        payload = _assess_payload(state["batch_id"], txs)
+        payload = assess_request_json(state["batch_id"], txs)
         return [
             Send("analyse", AnalyseTask(agent=a, batch_id=state["batch_id"], transactions=txs, payload=payload))
             for a in self.analysis_agents
@@ -192,8 +190,8 @@ class Supervisor:
         status, detail = "error", ""
         try:
             raw = await self._call(agent, task["payload"], BATCH_MEDIA_TYPE)
-            response = AssessBatchResponse.model_validate_json(raw)
-            verdicts = {v.tx_id: v for v in response.verdicts}
+            response = AssessBatchReply.model_validate_json(raw)
+            verdicts: dict[str, ScoredVerdict] = {v.tx_id: v for v in response.verdicts}
             missing = [t.tx_id for t in txs if t.tx_id not in verdicts]
             if not missing:
                 return {"verdicts": {agent: [verdicts[t.tx_id] for t in txs]}, "calls": [agent]}
@@ -203,14 +201,13 @@ class Supervisor:
         except Exception as exc:
             detail = f"{agent} failed: {type(exc).__name__}: {exc}"
         log.warning("agent degraded: %s", detail)
-        failed = [AgentVerdict.failed(t.tx_id, agent, status, detail) for t in txs]  # type: ignore[arg-type]
+        failed = [ScoredVerdict.failed(t.tx_id, agent, status, detail) for t in txs]  # type: ignore[arg-type]
         return {"verdicts": {agent: failed}, "calls": [agent]}
 
     async def _aggregate(self, state: BatchState) -> dict[str, Any]:
         txs, verdicts = state["transactions"], state["verdicts"]
-        request = AggregationRequest(batch_id=state["batch_id"], transactions=txs, verdicts=verdicts)
         try:
-            payload = request.model_dump_json(exclude=_NO_EVIDENCE).encode()
+            payload = aggregation_request_json(state["batch_id"], txs, verdicts)
             raw = await self._call("aggregation", payload, AGGREGATION_REQUEST_MEDIA_TYPE)
             response = AggregationResponse.model_validate_json(raw)
             got = {d.tx_id for d in response.decisions}
@@ -229,11 +226,10 @@ class Supervisor:
 
     async def _act(self, state: BatchState) -> dict[str, Any]:
         agg = state["aggregation"]
-        request = ActionRequest(batch_id=state["batch_id"], decided_at=datetime.now(UTC),
-                                policy_version=agg.policy_version, transactions=state["transactions"],
-                                decisions=agg.decisions)
         try:
-            raw = await self._call("action", request.model_dump_json().encode(), ACTION_REQUEST_MEDIA_TYPE)
+            payload = action_request_json(state["batch_id"], datetime.now(UTC), agg.policy_version,
+                                          state["transactions"], agg.decisions)
+            raw = await self._call("action", payload, ACTION_REQUEST_MEDIA_TYPE)
             response = ActionResponse.model_validate_json(raw)
             return {"outcomes": {o.tx_id: o for o in response.outcomes}, "calls": ["action"]}
         except TimeoutError:
@@ -285,13 +281,8 @@ class Supervisor:
             return await self.transport.call(agent, payload, media_type, self.deadline_s)
 
 
-def _assess_payload(batch_id: str, txs: list[Transaction]) -> bytes:
-    body = b",".join(t.model_dump_json().encode() for t in txs)
-    return b'{"batch_id":"' + batch_id.encode() + b'","transactions":[' + body + b"]}"
-
-
-def _verdicts_by_tx(verdicts: dict[str, list[AgentVerdict]]) -> dict[str, dict[str, AgentVerdict]]:
-    out: dict[str, dict[str, AgentVerdict]] = {}
+def _verdicts_by_tx(verdicts: dict[str, list[ScoredVerdict]]) -> dict[str, dict[str, ScoredVerdict]]:
+    out: dict[str, dict[str, ScoredVerdict]] = {}
     for agent, items in verdicts.items():
         for v in items:
             out.setdefault(v.tx_id, {})[agent] = v

@@ -103,6 +103,17 @@ async def test_customer_data_failing_applies_the_strictest_review_threshold():
     assert codes(d)[0] == "AGGREGATION_CUSTOMER_DATA_UNAVAILABLE"
 
 
+async def test_an_inbound_payment_is_scoped_by_the_creditor_and_an_outbound_one_by_the_debtor():
+    parties = {"creditor": {"account_id": "A1", "customer_id": "C1"},
+               "debtor": {"account_id": "B1", "customer_id": None}}
+    [inbound] = (await decide(policy(**SCOPED), request(fraud=0.35, type="deposit", **parties),
+                              tools("private"))).decisions
+    assert inbound.decision == "review", "the deposit's acting customer C1 is private: review from 0.3"
+    [outbound] = (await decide(policy(**SCOPED), request(fraud=0.35, type="transfer", **parties),
+                               tools("private"))).decisions
+    assert outbound.decision == "pass", "the transfer's acting account B1 has no customer: default 0.5"
+
+
 async def test_the_policy_refuses_a_branch_that_would_put_review_above_a_segments_block():
     with pytest.raises(ValueError, match="exceeds block"):
         policy(segments={"sme": ThresholdOverride(block_threshold=0.3)},
