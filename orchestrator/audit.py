@@ -21,7 +21,7 @@ import typer
 from pydantic import ValidationError
 
 from riskmesh.contracts import Decision
-from riskmesh.contracts.audit import GENESIS_HASH, AuditEvent, compute_hash
+from riskmesh.contracts.audit import GENESIS_HASH, AuditEvent, compute_hash, seal
 
 __all__ = ["AuditLog", "MemoryAuditLog", "RedisAuditLog", "VerifyResult", "audit_app", "verify_raw"]
 
@@ -73,12 +73,22 @@ Prepare = Callable[[Any], tuple[list[AuditEntry], Callable[[Any], None] | None]]
 
 
 def _chain(last_raw: str | bytes | None, entries: list[AuditEntry], clock: Clock) -> tuple[list[AuditEvent], list[str]]:
+    """The events that follow `last_raw` (None for an empty log) and their stored JSON, in order.
+
+    Only the tail is parsed; each next link comes from the event just built, not from re-reading its JSON.
+    """
+    if last_raw is None:
+        seq, prev = 0, GENESIS_HASH
+    else:
+        last = json.loads(last_raw)
+        seq, prev = int(last["seq"]), str(last["hash"])
     events, raws = [], []
     for actor, action, subject, details in entries:
-        event, raw = _next_event(last_raw, actor, action, subject, details, clock)
+        seq += 1
+        event, raw = _next_event(seq, prev, actor, action, subject, details, clock)
         events.append(event)
         raws.append(raw)
-        last_raw = raw
+        prev = event.hash
     return events, raws
 
 
@@ -87,18 +97,17 @@ def _now() -> datetime:
     return now.replace(microsecond=now.microsecond // 1000 * 1000)  # what the JSON form keeps
 
 
-def _next_event(last_raw: str | bytes | None, actor: str, action: str, subject: str,
+def _next_event(seq: int, prev: str, actor: str, action: str, subject: str,
                 details: dict[str, Any] | None, clock: Clock) -> tuple[AuditEvent, str]:
-    """The event that follows `last_raw` (None for an empty log) and its stored JSON."""
-    if last_raw is None:
-        seq, prev = 1, GENESIS_HASH
-    else:
-        last = json.loads(last_raw)
-        seq, prev = int(last["seq"]) + 1, str(last["hash"])
+    """Event `seq`, chained onto the hash `prev`, and its stored JSON.
+
+    The model validates the caller's fields and gives their JSON form, so the hash is `expected_hash()`
+    by construction; `seal` encodes that form once for both the hash and the stored text.
+    """
     draft = AuditEvent(seq=seq, event_id=uuid.uuid4().hex, at=clock(), actor=actor, action=action,
                        subject=subject, details=details or {}, prev_hash=prev, hash=GENESIS_HASH)
-    event = draft.model_copy(update={"hash": draft.expected_hash()})
-    return event, event.model_dump_json()
+    digest, raw = seal(draft.model_dump(mode="json"))
+    return draft.model_copy(update={"hash": digest}), raw
 
 
 def verify_raw(raws: list[str | bytes]) -> VerifyResult:

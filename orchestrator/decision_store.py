@@ -75,13 +75,42 @@ class MemoryDecisionStore:
         return None
 
 
+_RECORD = """
+local stored = {}
+for i, key in ipairs(KEYS) do
+  if redis.call('SET', key, ARGV[i + 1], 'NX', 'EX', ARGV[1]) then
+    stored[i] = false
+  else
+    stored[i] = redis.call('GET', key)
+  end
+end
+return stored
+"""
+"""SET NX EX per decision key (ARGV[1] is the TTL); nil where ours was stored, else the earlier payload."""
+
+_MARK = """
+for _, key in ipairs(KEYS) do
+  redis.call('SET', key, '1', 'EX', ARGV[1])
+end
+return #KEYS
+"""
+"""SET key 1 EX ttl for every emitted flag."""
+
+
 class RedisDecisionStore:
-    """Redis implementation: one pipelined round trip per step per batch."""
+    """Redis implementation: one round trip and one command per step per batch.
+
+    A batch's 500 SETs go as one Lua call rather than 500 pipelined commands: the same writes, but the
+    client encodes and parses one command instead of 500 (redis-py's per-command cost dominated the
+    worker's profile). Redis 6.2 cannot combine SET NX with GET, so the script does both.
+    """
 
     def __init__(self, client: aioredis.Redis, ttl_s: int, prefix: str = "riskmesh") -> None:
         self._r = client
         self._ttl = ttl_s
         self._p = prefix
+        self._record = client.register_script(_RECORD)
+        self._mark = client.register_script(_MARK)
 
     @classmethod
     def from_url(cls, url: str, ttl_s: int) -> RedisDecisionStore:
@@ -109,21 +138,13 @@ class RedisDecisionStore:
         if not decisions:
             return {}
         ids = list(decisions)
-        async with self._r.pipeline(transaction=False) as pipe:
-            for t in ids:
-                pipe.set(self._dk(t), decisions[t], nx=True, ex=self._ttl)
-            for t in ids:
-                pipe.get(self._dk(t))
-            results = await pipe.execute()
-        return dict(zip(ids, results[len(ids):], strict=True))
+        earlier = await self._record(keys=[self._dk(t) for t in ids], args=[self._ttl, *decisions.values()])
+        return {t: decisions[t] if old is None else old for t, old in zip(ids, earlier, strict=True)}
 
     async def mark_emitted(self, tx_ids: list[str]) -> None:
         if not tx_ids:
             return
-        async with self._r.pipeline(transaction=False) as pipe:
-            for t in tx_ids:
-                pipe.set(self._ek(t), b"1", ex=self._ttl)
-            await pipe.execute()
+        await self._mark(keys=[self._ek(t) for t in tx_ids], args=[self._ttl])
 
     async def claim_dead_letters(self, keys: list[str]) -> list[bool]:
         if not keys:
