@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     topic_review_outcomes: str = "riskmesh.review-outcomes"
     transaction_partitions: int = Field(default=6, ge=1, le=256)
     consumer_group: str = "riskmesh-orchestrator"
+    workers: int = Field(default=2, ge=1, le=64)
+    """Orchestrator worker processes `riskmesh up`, `run` and `bench stream` start (one consumer group): two
+    keep two batches in flight, so the agents of one overlap the other's supervisor (docs/performance.md)."""
     session_timeout_ms: int = Field(default=6000, ge=1000)
     heartbeat_interval_ms: int = Field(default=500, ge=100)
 

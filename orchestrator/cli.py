@@ -49,7 +49,9 @@ def _raise_keyboard_interrupt_on_sigterm() -> None:
 
 
 @app.command()
-def up(workers: Annotated[int, typer.Option(help="orchestrator worker processes")] = 1) -> None:
+def up(
+    workers: Annotated[int | None, typer.Option(help="worker processes (default RISKMESH_WORKERS)")] = None,
+) -> None:
     """Start the whole stack (broker, Redis, MCP servers, agents, workers) and keep it running."""
     from rich.console import Console
 
@@ -59,7 +61,7 @@ def up(workers: Annotated[int, typer.Option(help="orchestrator worker processes"
     settings = _settings()
     _raise_keyboard_interrupt_on_sigterm()
     console = Console()
-    stack = Stack(settings, workers=workers)
+    stack = Stack(settings, workers=workers or settings.workers)
     try:
         with console.status("starting the stack…"):
             info = stack.start()
@@ -76,7 +78,7 @@ def up(workers: Annotated[int, typer.Option(help="orchestrator worker processes"
 @app.command()
 def run(
     rate: Annotated[float, typer.Option(help="synthetic transactions per second")] = 300.0,
-    workers: Annotated[int, typer.Option(help="orchestrator worker processes")] = 1,
+    workers: Annotated[int | None, typer.Option(help="worker processes (default RISKMESH_WORKERS)")] = None,
     bad_every: Annotated[int, typer.Option(help="one malformed message every N (0 = none)")] = 500,
 ) -> None:
     """The main job: start the stack, stream synthetic transactions, show decisions live. Ctrl-C stops all."""
@@ -84,7 +86,7 @@ def run(
 
     settings = _settings()
     _raise_keyboard_interrupt_on_sigterm()
-    run_live(settings, rate=rate, workers=workers, bad_every=bad_every)
+    run_live(settings, rate=rate, workers=workers or settings.workers, bad_every=bad_every)
 
 
 @app.command()
@@ -135,7 +137,7 @@ def bench_stream(
     tx: Annotated[int, typer.Option(help="transactions to stream")] = 100_000,
     rate: Annotated[float | None, typer.Option(help="offered load, tx/s (default: as fast as possible)")] = None,
     inprocess: Annotated[bool, typer.Option(help="only the in-process run (protocols bypassed)")] = False,
-    workers: Annotated[int, typer.Option(help="orchestrator worker processes")] = 1,
+    workers: Annotated[int | None, typer.Option(help="worker processes (default RISKMESH_WORKERS)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = True,
     table: Annotated[bool, typer.Option("--table", help="also print a readable table")] = False,
 ) -> None:
@@ -143,7 +145,7 @@ def bench_stream(
     from riskmesh.orchestrator.bench import bench_stream as run_bench
 
     settings = _settings()
-    report = run_bench(settings, tx=tx, rate=rate, inprocess_only=inprocess, workers=workers)
+    report = run_bench(settings, tx=tx, rate=rate, inprocess_only=inprocess, workers=workers or settings.workers)
     if table:
         from rich.console import Console
         from rich.table import Table
