@@ -122,7 +122,7 @@ def build_decision(
         decided_at=decided_at,
         latency_ms=max(0.0, latency_ms),
         reasons=reasons,
-        verdicts={name: _summary(v) for name, v in verdicts.items()},
+        verdicts={name: _summary(v) for name, v in verdicts.items()},  # type: ignore[misc]  # dicts: validated once by Decision
         policy_version=policy_version,
         degraded=sorted(degraded),
         actions=actions,
