@@ -132,6 +132,20 @@ def demo(
         raise typer.Exit(1)
 
 
+def _print_report(title: str, report: dict[str, object], *, as_json: bool, table: bool) -> None:
+    """A bench report as one JSON line on stdout and, with --table, a readable table on stderr."""
+    if table:
+        from rich.console import Console
+        from rich.table import Table
+
+        t = Table("metric", "value", title=title)
+        for k, v in report.items():
+            t.add_row(k, str(v))
+        Console(stderr=True).print(t)
+    if as_json:
+        typer.echo(json.dumps(report))
+
+
 @bench_app.command("stream")
 def bench_stream(
     tx: Annotated[int, typer.Option(help="transactions to stream")] = 100_000,
@@ -146,16 +160,7 @@ def bench_stream(
 
     settings = _settings()
     report = run_bench(settings, tx=tx, rate=rate, inprocess_only=inprocess, workers=workers or settings.workers)
-    if table:
-        from rich.console import Console
-        from rich.table import Table
-
-        t = Table("metric", "value", title="riskmesh bench stream")
-        for k, v in report.items():
-            t.add_row(k, str(v))
-        Console(stderr=True).print(t)
-    if as_json:
-        typer.echo(json.dumps(report))
+    _print_report("riskmesh bench stream", report, as_json=as_json, table=table)
 
 
 @bench_app.command("assess")
@@ -176,16 +181,7 @@ def bench_assess(
         raise typer.BadParameter("jsonrpc, http_json or grpc", param_hint="--binding")
     report = run_bench(_settings(), concurrency=concurrency, duration_s=duration, binding=binding,  # type: ignore[arg-type]
                        warmup_s=warmup, token=token)
-    if table:
-        from rich.console import Console
-        from rich.table import Table
-
-        t = Table("metric", "value", title="riskmesh bench assess")
-        for k, v in report.items():
-            t.add_row(k, str(v))
-        Console(stderr=True).print(t)
-    if as_json:
-        typer.echo(json.dumps(report))
+    _print_report("riskmesh bench assess", report, as_json=as_json, table=table)
 
 
 @app.command()
