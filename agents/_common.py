@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from riskmesh.agents.base import ToolCaller, ToolCallError
 from riskmesh.contracts import AgentVerdict, Party, Reason, Transaction
@@ -134,7 +134,21 @@ INBOUND_TYPES: frozenset[str] = frozenset({"deposit", "refund", "loan_disburseme
 """Money coming in: the bank's customer is the creditor; the debtor is a till, a merchant, the loan book."""
 
 
-def acting_party(tx: Transaction) -> Party:
+_P_co = TypeVar("_P_co", covariant=True)
+
+
+class HasParties(Protocol[_P_co]):
+    """A Transaction, or the TxFacts the aggregation and action agents get: a type and its two parties."""
+
+    @property
+    def type(self) -> str: ...
+    @property
+    def debtor(self) -> _P_co: ...
+    @property
+    def creditor(self) -> _P_co: ...
+
+
+def acting_party(tx: HasParties[_P_co]) -> _P_co:
     """The customer whose behaviour the payment is: the creditor for inbound types, else the debtor."""
     return tx.creditor if tx.type in INBOUND_TYPES else tx.debtor
 

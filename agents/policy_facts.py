@@ -18,17 +18,11 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
-from riskmesh.agents._common import INBOUND_TYPES
+from riskmesh.agents._common import acting_party
 from riskmesh.agents.base import ToolCaller, ToolCallError
-from riskmesh.contracts import PartyRef, TxFacts
+from riskmesh.contracts import TxFacts
 
-__all__ = ["BatchFacts", "acting", "gather_facts"]
-
-
-def acting(tx: TxFacts) -> PartyRef:
-    """The acting party, as `_common.acting_party` tells it for a whole Transaction: the creditor for inbound
-    types, else the debtor."""
-    return tx.creditor if tx.type in INBOUND_TYPES else tx.debtor
+__all__ = ["BatchFacts", "gather_facts"]
 
 
 @dataclass(frozen=True)
@@ -49,7 +43,7 @@ class BatchFacts:
         """The acting customer's record (by id, else the owner of the acting account), if known."""
         if self.customers is None:
             return None
-        party = acting(tx)
+        party = acting_party(tx)
         if party.customer_id and isinstance(self.customers.get(party.customer_id), dict):
             return self.customers[party.customer_id]
         owner = (self.accounts.get(party.account_id) or {}).get("customer_id")
@@ -85,7 +79,7 @@ async def gather_facts(
     if tools is None:
         return BatchFacts.unavailable("the aggregation agent has no MCP tool caller")
     account_ids = sorted({a for t in transactions for a in (t.debtor.account_id, t.creditor.account_id)})
-    customer_ids = sorted({c for t in transactions if (c := acting(t).customer_id)})
+    customer_ids = sorted({c for t in transactions if (c := acting_party(t).customer_id)})
     ref, ctl = await asyncio.gather(
         _reference(tools, customer_ids, account_ids) if customers else _not_asked((None, {}, "")),
         _controls(tools, account_ids) if controls else _not_asked((None, "")),
