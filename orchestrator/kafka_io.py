@@ -3,16 +3,67 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
 
 from kafka import KafkaConsumer, KafkaProducer, OffsetAndMetadata, TopicPartition
+from kafka.errors import KafkaError
 
 from riskmesh.contracts.settings import Settings
 from riskmesh.orchestrator.pipeline import InboundRecord
 
-__all__ = ["BatchConsumer", "KafkaEmitter", "make_producer"]
+__all__ = ["BatchConsumer", "KafkaEmitter", "commit_after", "make_producer", "rewind_to"]
+
+log = logging.getLogger("riskmesh.kafka")
+
+
+class Positioned(Protocol):
+    """A consumed record's place: kafka-python's ConsumerRecord and our InboundRecord both have it."""
+
+    @property
+    def topic(self) -> str: ...
+    @property
+    def partition(self) -> int: ...
+    @property
+    def offset(self) -> int: ...
+
+
+def commit_after(consumer: Any, records: Iterable[Positioned]) -> bool:
+    """Commit past the last record of each partition, once the records' effects are durable.
+
+    A commit the group refuses is not a failure of the batch: a rebalance moved the partitions or the
+    generation changed (RebalanceInProgress, CommitFailed, IllegalGeneration, UnknownMemberId), or the
+    coordinator is away. The records then come again to their next owner, and idempotent processing
+    absorbs them. So this logs, returns False and never raises: a lost commit must not kill a worker.
+    """
+    offsets: dict[TopicPartition, OffsetAndMetadata] = {}
+    for r in records:
+        tp = TopicPartition(r.topic, r.partition)
+        if tp not in offsets or offsets[tp].offset < r.offset + 1:
+            offsets[tp] = OffsetAndMetadata(r.offset + 1, "", -1)
+    if not offsets:
+        return True
+    try:
+        consumer.commit(offsets)
+    except KafkaError as exc:
+        log.warning("offset commit refused (%s: %s); %d partitions' records will be delivered again",
+                    type(exc).__name__, exc, len(offsets))
+        return False
+    return True
+
+
+def rewind_to(consumer: Any, records: Iterable[Positioned]) -> None:
+    """Seek back to the first record of each still-assigned partition so the records are delivered again."""
+    first: dict[TopicPartition, int] = {}
+    for r in records:
+        tp = TopicPartition(r.topic, r.partition)
+        first[tp] = min(first.get(tp, r.offset), r.offset)
+    assigned = consumer.assignment()
+    for tp, offset in first.items():
+        if tp in assigned:
+            consumer.seek(tp, offset)
 
 
 def make_producer(bootstrap: str, **overrides: Any) -> KafkaProducer:
@@ -106,26 +157,13 @@ class BatchConsumer:
                 break  # idle: give control back so the caller can notice shutdown
         return out
 
-    def commit(self, records: list[InboundRecord]) -> None:
-        """Commit the offsets after the last record of each partition (only after emitting)."""
-        offsets: dict[TopicPartition, OffsetAndMetadata] = {}
-        for r in records:
-            tp = TopicPartition(r.topic, r.partition)
-            if tp not in offsets or offsets[tp].offset < r.offset + 1:
-                offsets[tp] = OffsetAndMetadata(r.offset + 1, "", -1)
-        if offsets:
-            self._consumer.commit(offsets)
+    def commit(self, records: list[InboundRecord]) -> bool:
+        """Commit past the batch (only after emitting); False when the group refused it (see commit_after)."""
+        return commit_after(self._consumer, records)
 
     def rewind(self, records: list[InboundRecord]) -> None:
         """Seek back to the first record of each partition so a failed batch is delivered again."""
-        first: dict[TopicPartition, int] = {}
-        for r in records:
-            tp = TopicPartition(r.topic, r.partition)
-            first[tp] = min(first.get(tp, r.offset), r.offset)
-        assigned = self._consumer.assignment()
-        for tp, offset in first.items():
-            if tp in assigned:
-                self._consumer.seek(tp, offset)
+        rewind_to(self._consumer, records)
 
     def assignment(self) -> set[TopicPartition]:
         return set(self._consumer.assignment())

@@ -18,6 +18,8 @@ import time
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
+from kafka.errors import KafkaError
+from redis.exceptions import RedisError
 
 from riskmesh.contracts.settings import Settings
 from riskmesh.orchestrator.audit import DecisionAuditTrail, RedisAuditLog
@@ -77,13 +79,17 @@ class Worker:
         assigned: list[str] | None = None
         try:
             while not stop.is_set():
-                records = await asyncio.to_thread(consumer.poll_batch)
+                try:
+                    records = await asyncio.to_thread(consumer.poll_batch)
+                except KafkaError:  # the broker is away: nothing was taken, so nothing is lost; try again
+                    log.exception("poll failed; retrying")
+                    await asyncio.sleep(0.5)
+                    continue
                 now_assigned = sorted(f"{tp.topic}:{tp.partition}" for tp in consumer.assignment())
                 if now_assigned != assigned:
-                    assigned = now_assigned
-                    log.info("%s holds partitions %s", self.worker_id, assigned)
-                    status = {"partitions": assigned, "pid": os.getpid(), "at": time.time()}
-                    await redis_client.hset(WORKERS_KEY, self.worker_id, json.dumps(status))
+                    log.info("%s holds partitions %s", self.worker_id, now_assigned)
+                    if await self._publish_holdings(redis_client, now_assigned):
+                        assigned = now_assigned
                 if not records:
                     continue
                 before = dict(supervisor.calls)
@@ -94,15 +100,29 @@ class Worker:
                     await asyncio.to_thread(consumer.rewind, records)
                     await asyncio.sleep(0.5)
                     continue
+                # a commit refused by a rebalance is logged and survived: the batch comes again (idempotent)
                 await asyncio.to_thread(consumer.commit, records)
                 calls = {a: n - before.get(a, 0) for a, n in supervisor.calls.items() if n != before.get(a, 0)}
-                await _record_stats(redis_client, calls, result)
+                try:
+                    await _record_stats(redis_client, calls, result)
+                except RedisError:  # counters for the dashboard only: the batch itself is done
+                    log.warning("could not record batch counters", exc_info=True)
         finally:
             await redis_client.hdel(WORKERS_KEY, self.worker_id)
             await asyncio.to_thread(consumer.close)
             producer.close(timeout=5)
             await pool.aclose()
             await store.aclose()
+
+    async def _publish_holdings(self, client: aioredis.Redis, partitions: list[str]) -> bool:
+        """Which partitions this worker holds, for the dashboard and the failover test; best effort."""
+        status = {"partitions": partitions, "pid": os.getpid(), "at": time.time()}
+        try:
+            await client.hset(WORKERS_KEY, self.worker_id, json.dumps(status))
+        except RedisError:
+            log.warning("could not publish the partitions held", exc_info=True)
+            return False
+        return True
 
 
 async def _record_stats(client: aioredis.Redis, calls: dict[str, int], result: BatchResult) -> None:

@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import orjson
-from kafka import KafkaConsumer, OffsetAndMetadata, TopicPartition
-from kafka.errors import CommitFailedError
+from kafka import KafkaConsumer
 from pydantic import ValidationError
 
 from riskmesh.contracts import Decision
 from riskmesh.contracts.settings import Settings
+from riskmesh.orchestrator.kafka_io import commit_after, rewind_to
 from riskmesh.orchestrator.review.graph import ReviewTicket
 
 __all__ = ["DecisionFollower", "FollowerStats", "ReviewOpener", "tickets_from"]
@@ -101,25 +101,6 @@ class DecisionFollower:
         polled = self._consumer.poll(timeout_ms=200, max_records=self._max_batch)
         return [m for msgs in polled.values() for m in msgs]
 
-    def _commit(self, messages: Sequence[Any]) -> None:
-        offsets: dict[TopicPartition, OffsetAndMetadata] = {}
-        for m in messages:
-            tp = TopicPartition(m.topic, m.partition)
-            if tp not in offsets or offsets[tp].offset < m.offset + 1:
-                offsets[tp] = OffsetAndMetadata(m.offset + 1, "", -1)
-        if offsets:
-            self._consumer.commit(offsets)
-
-    def _rewind(self, messages: Sequence[Any]) -> None:
-        first: dict[TopicPartition, int] = {}
-        for m in messages:
-            tp = TopicPartition(m.topic, m.partition)
-            first[tp] = min(first.get(tp, m.offset), m.offset)
-        assigned = self._consumer.assignment()
-        for tp, offset in first.items():
-            if tp in assigned:
-                self._consumer.seek(tp, offset)
-
     async def step(self) -> int:
         """One poll: open the reviews it holds, then commit. Returns the records handled (0 when idle)."""
         messages = await self._on_thread(self._poll)
@@ -132,13 +113,11 @@ class DecisionFollower:
             except Exception:  # top of the loop: keep following, redeliver this batch
                 self.stats.failed_batches += 1
                 log.exception("could not open %d reviews; the batch will be delivered again", len(tickets))
-                await self._on_thread(self._rewind, messages)
+                await self._on_thread(rewind_to, self._consumer, messages)
                 await asyncio.sleep(self._retry_s)
                 return 0
-        try:
-            await self._on_thread(self._commit, messages)
-        except CommitFailedError:  # a rebalance moved the partitions: their new owner re-opens (idempotent)
-            log.warning("offset commit failed after a rebalance; %d records will be delivered again", len(messages))
+        # a refused commit (a rebalance moved the partitions) is logged there: their new owner re-opens (idempotent)
+        await self._on_thread(commit_after, self._consumer, messages)
         return len(messages)
 
     async def run(self, stop: asyncio.Event) -> None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from kafka import TopicPartition
+from kafka.errors import RebalanceInProgressError
 from langgraph.checkpoint.memory import InMemorySaver
 from review_graph_doubles import FakeActionAgent
 
@@ -121,3 +122,15 @@ async def test_run_follows_until_stopped_and_closes_the_consumer():
     assert consumer.closed
     assert follower.stats.opened == 1  # the redelivered decision opened nothing new
     assert await graph.pending() == ["AL-2"]
+
+
+async def test_a_commit_refused_by_a_rebalance_is_not_fatal_the_batch_counts_as_handled():
+    class Rebalancing(FakeConsumer):
+        def commit(self, offsets: dict) -> None:
+            raise RebalanceInProgressError("the group is rebalancing")
+
+    graph = ReviewGraph(InMemorySaver(), FakeActionAgent(), MemoryLabelSink())
+    consumer = Rebalancing([[Msg(decision("T-2", "review", "AL-2"), 3)]])
+    follower = DecisionFollower("unused:9092", Settings(), graph, consumer=consumer)
+    assert await follower.step() == 1
+    assert await graph.pending() == ["AL-2"]  # opened; its new owner re-opens it idempotently
