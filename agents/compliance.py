@@ -2,9 +2,9 @@
 
 Data: customer-data `get_customers_batch` (PEP flag, KYC risk, names and countries of known
 parties), then ONE watchlists `screen_names_batch` call for the names of both parties of every
-transaction in the batch (deduplicated by name and country). Concurrently, risk-graph
-`observe_batch` records the batch into the graph (idempotent per tx_id), then ONE
-`graph_features_batch` call asks for both accounts of every transaction: mule indicators
+transaction in the batch (deduplicated by name and country). Concurrently, ONE risk-graph
+`observe_and_features_batch` call records the batch into the graph (idempotent per tx_id), then
+answers features of both accounts of every transaction: mule indicators
 (devices / IPs shared by many accounts, fan-in then fan-out, rapid pass-through, payment rings,
 closeness to known-bad nodes).
 
@@ -24,7 +24,6 @@ from typing import Any
 
 from riskmesh.agents._common import (
     INBOUND_TYPES,
-    AgentDataError,
     VerdictBuilder,
     fetch,
     fetch_reference,
@@ -32,7 +31,7 @@ from riskmesh.agents._common import (
     normalise_name,
     num,
 )
-from riskmesh.agents.base import ToolCaller, ToolCallError
+from riskmesh.agents.base import ToolCaller
 from riskmesh.contracts import AgentVerdict, Transaction
 
 __all__ = ["DEFAULT_HIGH_RISK_COUNTRIES", "ComplianceAgent", "ComplianceConfig", "ReportingThreshold"]
@@ -100,12 +99,8 @@ class ComplianceAgent:
         return out
 
     async def _graph(self, transactions: list[Transaction]) -> dict[str, Any]:
-        """risk-graph: observe the batch (one call), then features of both accounts of each tx (one call)."""
+        """risk-graph, one call: record the batch, then features of both accounts of each tx."""
         events = [_graph_event(t) for t in transactions]
-        try:
-            await self.tools.call("risk-graph", "observe_batch", {"transactions": events})
-        except ToolCallError as exc:
-            raise AgentDataError(self.name, f"tool call failed: {exc}") from exc
         items = [
             {"ref": f"{t.tx_id}:{role}", "account_id": account, "counterparty_account_id": other, **_device(t, role)}
             for t in transactions
@@ -114,7 +109,8 @@ class ComplianceAgent:
                 ("creditor", t.creditor.account_id, t.debtor.account_id),
             )
         ]
-        return await fetch(self.tools, self.name, "risk-graph", "graph_features_batch", {"items": items}, "features")
+        return await fetch(self.tools, self.name, "risk-graph", "observe_and_features_batch",
+                           {"transactions": events, "items": items}, "features")
 
     async def _screen(
         self, transactions: list[Transaction]

@@ -1,7 +1,7 @@
 """The fraud model's features: one function used at train time and at serve time.
 
 Inputs come only from MCP (customer-data `get_customers_batch`, transactions `features_batch`,
-risk-graph `graph_features_batch` when that server answers) plus the transaction itself, so the
+risk-graph `observe_and_features_batch` when that server answers) plus the transaction itself, so the
 model never learns from a feature the online path cannot produce. Training replays labelled
 history in time order through the *same* `fetch_inputs` + `feature_matrix` (see
 riskmesh.orchestrator.train); only `observe` differs (training records history, the serving fraud
@@ -139,9 +139,9 @@ async def _graph(tools: ToolCaller, transactions: list[Transaction]) -> dict[str
     batch concurrently (idempotent per tx_id), and whoever records first, the read sees the batch.
     """
     try:
-        await tools.call("risk-graph", "observe_batch", {"transactions": [graph_event(t) for t in transactions]})
-        result = await tools.call("risk-graph", "graph_features_batch",
-                                  {"items": [graph_request(t) for t in transactions]})
+        result = await tools.call("risk-graph", "observe_and_features_batch",
+                                  {"transactions": [graph_event(t) for t in transactions],
+                                   "items": [graph_request(t) for t in transactions]})
     except ToolCallError as exc:
         log.debug("risk-graph unavailable, graph features are missing: %s", exc)
         return None

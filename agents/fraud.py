@@ -11,7 +11,7 @@ Two scorers over the same data:
 Data (one MCP call per tool per batch): customer-data `get_customers_batch` for the acting
 customer (the debtor, or the creditor for deposits, refunds and loan disbursements) and both
 accounts; transactions `features_batch` with `observe=False` (the behaviour agent is the one that
-records the stream into the profiles); risk-graph `graph_features_batch` when that server answers
+records the stream into the profiles); risk-graph `observe_and_features_batch` when that server answers
 (graph features are NaN otherwise).
 
 Failure: a tool call that fails raises AgentDataError for the whole batch. The agent does not

@@ -35,6 +35,8 @@ FieldRules = Mapping[str, Mapping[str, FieldAction]]
 """record kind ▶ field ▶ action."""
 
 _GRAPH_READ = ["graph_features_batch"]
+_GRAPH_FEED = ["observe_batch", "observe_and_features_batch", *_GRAPH_READ]
+"""Agents that record each micro-batch into the graph and read its features."""
 _NO_IDENTITY: dict[str, FieldAction] = {"name": "mask", "date_of_birth": "drop"}
 _CONSOLE_READ: dict[str, Any] = {
     "customer-data": ["get_customers_batch", "get_devices_batch"],
@@ -49,7 +51,7 @@ DEFAULT_POLICY: dict[str, dict[str, Any]] = {
         "tools": {
             "customer-data": ["get_customers_batch", "get_devices_batch"],
             "transactions": ["features_batch"],
-            "risk-graph": ["observe_batch", *_GRAPH_READ],
+            "risk-graph": _GRAPH_FEED,
         },
         "fields": {"customer": _NO_IDENTITY},
     },
@@ -65,7 +67,7 @@ DEFAULT_POLICY: dict[str, dict[str, Any]] = {
         "tools": {
             "customer-data": ["get_customers_batch", "get_devices_batch"],
             "watchlists": ["screen_names_batch", "watchlist_stats"],
-            "risk-graph": ["observe_batch", *_GRAPH_READ],
+            "risk-graph": _GRAPH_FEED,
         },
         "fields": {},
     },

@@ -2,7 +2,8 @@
 
 `observe_batch` feeds the graph from the stream (idempotent per tx_id); `graph_features_batch`
 answers per item: shared devices / IPs, fan-in and fan-out, 24h pass-through, small payment
-cycles and the distance to a known-bad node. One call of each per micro-batch.
+cycles and the distance to a known-bad node. Agents that do both every micro-batch (fraud,
+compliance) call `observe_and_features_batch`: the same two steps in one round trip.
 """
 
 from __future__ import annotations
@@ -119,6 +120,34 @@ def build_risk_graph_server(
             check_batch_size(len(items), "items")
             features = await store.features([q.model_dump() for q in items])
             return batch_result({"features": features})
+
+    @server.tool(
+        description=(
+            "observe_batch then graph_features_batch in one round trip, for an agent that feeds the graph "
+            "and reads it every micro-batch: the transactions are recorded first (idempotent per tx_id), so "
+            "the features see them whoever recorded them first. Returns "
+            '{"observed": n new, "ignored": n already seen, "features": {ref: {...}}} with the features of '
+            "graph_features_batch."
+        ),
+        structured_output=False,
+    )
+    async def observe_and_features_batch(
+        ctx: Context,
+        transactions: Annotated[
+            list[GraphEvent],
+            Field(description="items {tx_id, ts, debtor_account_id, creditor_account_id, amount, device_id?, ip?}"),
+        ],
+        items: Annotated[
+            list[FeatureQuery],
+            Field(description="items {ref, account_id, device_id?, ip?, counterparty_account_id?}"),
+        ],
+    ) -> CallToolResult:
+        with guard.call(ctx, "observe_and_features_batch", len(transactions) + len(items)):
+            check_batch_size(len(transactions), "transactions")
+            check_batch_size(len(items), "items")
+            new = await store.observe([t.to_tx() for t in transactions])
+            features = await store.features([q.model_dump() for q in items])
+            return batch_result({"observed": new, "ignored": len(transactions) - new, "features": features})
 
     @server.tool(
         description=(

@@ -45,8 +45,7 @@ def agent_with(
         {
             ("customer-data", "get_customers_batch"): ref or reference(),
             ("watchlists", "screen_names_batch"): screen,
-            ("risk-graph", "observe_batch"): lambda arguments: {"observed": len(arguments["transactions"])},
-            ("risk-graph", "graph_features_batch"): features,
+            ("risk-graph", "observe_and_features_batch"): features,
         }
     )
     return ComplianceAgent(tools, config), tools
@@ -167,18 +166,17 @@ async def test_screening_failure_fails_the_batch_rather_than_skipping_screening(
         await agent.assess([make_tx()])
 
 
-async def test_the_batch_is_observed_into_the_graph_once_and_both_accounts_are_queried_in_one_call():
+async def test_one_graph_call_records_the_batch_and_queries_both_accounts_of_each_transaction():
     agent, tools = agent_with()
     await agent.assess([make_tx("T1"), make_tx("T2", type="deposit", channel="atm")])
-    [observed] = tools.calls_to("risk-graph", "observe_batch")
-    [queried] = tools.calls_to("risk-graph", "graph_features_batch")
-    assert [e["tx_id"] for e in observed["transactions"]] == ["T1", "T2"]
-    assert observed["transactions"][0] == {
+    [call] = tools.calls_to("risk-graph", "observe_and_features_batch")
+    assert [e["tx_id"] for e in call["transactions"]] == ["T1", "T2"]
+    assert call["transactions"][0] == {
         "tx_id": "T1", "ts": "2026-11-21T09:15:02.123Z", "debtor_account_id": "A1", "creditor_account_id": "B1",
         "amount": "120.00", "device_id": "D1", "ip": "203.0.113.7",
     }  # fmt: skip
-    assert "device_id" not in observed["transactions"][1]  # a deposit's device is not the till's
-    refs = {i["ref"]: i for i in queried["items"]}
+    assert "device_id" not in call["transactions"][1]  # a deposit's device is not the till's
+    refs = {i["ref"]: i for i in call["items"]}
     assert set(refs) == {"T1:debtor", "T1:creditor", "T2:debtor", "T2:creditor"}
     assert refs["T1:debtor"]["device_id"] == "D1" and "device_id" not in refs["T1:creditor"]
     assert refs["T2:creditor"]["device_id"] == "D1"
@@ -233,6 +231,7 @@ async def test_a_known_bad_party_weighs_more_than_one_two_hops_away():
 
 async def test_a_failing_graph_fails_the_batch_closed():
     agent, tools = agent_with()
-    tools.script[("risk-graph", "observe_batch")] = ToolCallError("risk-graph", "observe_batch", "down")
-    with pytest.raises(AgentDataError, match=r"risk-graph\.observe_batch"):
+    tools.script[("risk-graph", "observe_and_features_batch")] = ToolCallError(
+        "risk-graph", "observe_and_features_batch", "down")
+    with pytest.raises(AgentDataError, match=r"risk-graph\.observe_and_features_batch"):
         await agent.assess([make_tx()])

@@ -18,8 +18,7 @@ EXPECTED_TOOLS = {
     "compliance": {
         ("customer-data", "get_customers_batch"),
         ("watchlists", "screen_names_batch"),
-        ("risk-graph", "observe_batch"),
-        ("risk-graph", "graph_features_batch"),
+        ("risk-graph", "observe_and_features_batch"),
     },
     "behaviour": {("transactions", "features_batch")},
     "credit": {("customer-data", "get_customers_batch"), ("credit-bureau", "get_credit_batch")},

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from mcp import Client
 
+from riskmesh.agents.base import ToolCallError
+from riskmesh.agents.mcp_client import McpToolCaller
 from riskmesh.mcp_servers.graph_store import DAY_MS, GraphStore, GraphTx, MemoryGraphStore
 from riskmesh.mcp_servers.risk_graph import build_risk_graph_server
 from riskmesh.mcp_servers.serve import build_servers
@@ -167,3 +169,33 @@ async def test_a_bare_server_over_an_empty_store_answers_unknown_accounts() -> N
         result = await client.call_tool("graph_features_batch", {"items": [{"ref": "x", "account_id": "NEW"}]})
     feats = payload(result)["features"]["x"]
     assert feats["known"] is False and feats["fan_in"] == 0 and feats["distance_to_bad"] is None
+
+
+async def test_observe_and_features_records_the_batch_before_reading_it_in_one_call(world_dir: Path) -> None:
+    server = build_servers(world_dir, None, only=["risk-graph"])["risk-graph"]
+    events = [
+        {"tx_id": "R1", "ts": "2026-11-21T10:00:00Z", "debtor_account_id": "RA", "creditor_account_id": "RB",
+         "amount": "90.00"},
+        {"tx_id": "R2", "ts": "2026-11-21T10:01:00Z", "debtor_account_id": "RB", "creditor_account_id": "RA",
+         "amount": "85.00"},
+    ]  # fmt: skip
+    items = [{"ref": "R2:debtor", "account_id": "RB", "counterparty_account_id": "RA"}]
+    async with Client(server) as client:
+        first = payload(await client.call_tool("observe_and_features_batch", {"transactions": events, "items": items}))
+        again = payload(await client.call_tool("observe_and_features_batch", {"transactions": events, "items": items}))
+        alone = payload(await client.call_tool("graph_features_batch", {"items": items}))
+    assert (first["observed"], first["ignored"], again["observed"], again["ignored"]) == (2, 0, 0, 2)
+    f = first["features"]["R2:debtor"]
+    assert f["known"] and (f["fan_in"], f["fan_out"], f["in_cycle"]) == (1, 1, True)  # sees its own batch
+    assert first["features"] == again["features"] == alone["features"]  # the same answer as the two-call way
+
+
+async def test_a_caller_that_may_only_read_the_graph_cannot_feed_it_through_the_combined_tool(
+        world_dir: Path) -> None:
+    servers = build_servers(world_dir, None, only=["risk-graph"])
+    tools = McpToolCaller.in_process({"risk-graph": servers["risk-graph"]}, caller="console")
+    try:
+        with pytest.raises(ToolCallError, match=r"may not call risk-graph\.observe_and_features_batch"):
+            await tools.call("risk-graph", "observe_and_features_batch", {"transactions": [], "items": []})
+    finally:
+        await tools.aclose()
