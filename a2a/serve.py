@@ -110,6 +110,8 @@ async def run(args: argparse.Namespace) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s [%(process)d] %(message)s")
+    for name in ("httpx", "httpx2"):  # a line per MCP request is noise and CPU; the MCP servers log each call
+        logging.getLogger(name).setLevel(logging.WARNING)
     try:
         uvloop.run(run(args))  # the loop's own work is a large share of a batch's cost (docs/performance.md)
     except OSError as exc:  # port in use, MCP unreachable at startup
