@@ -58,6 +58,15 @@ class FeatureQuery(BaseModel):
     counterparty_account_id: str | None = Field(default=None, max_length=256)
 
 
+_Events = Annotated[
+    list[GraphEvent],
+    Field(description="items {tx_id, ts, debtor_account_id, creditor_account_id, amount, device_id?, ip?}"),
+]
+_Queries = Annotated[
+    list[FeatureQuery], Field(description="items {ref, account_id, device_id?, ip?, counterparty_account_id?}")
+]
+
+
 class BadNode(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
@@ -87,10 +96,7 @@ def build_risk_graph_server(
     )
     async def observe_batch(
         ctx: Context,
-        transactions: Annotated[
-            list[GraphEvent],
-            Field(description="items {tx_id, ts, debtor_account_id, creditor_account_id, amount, device_id?, ip?}"),
-        ],
+        transactions: _Events,
     ) -> CallToolResult:
         with guard.call(ctx, "observe_batch", len(transactions)):
             check_batch_size(len(transactions), "transactions")
@@ -111,10 +117,7 @@ def build_risk_graph_server(
     )
     async def graph_features_batch(
         ctx: Context,
-        items: Annotated[
-            list[FeatureQuery],
-            Field(description="items {ref, account_id, device_id?, ip?, counterparty_account_id?}"),
-        ],
+        items: _Queries,
     ) -> CallToolResult:
         with guard.call(ctx, "graph_features_batch", len(items)):
             check_batch_size(len(items), "items")
@@ -133,14 +136,8 @@ def build_risk_graph_server(
     )
     async def observe_and_features_batch(
         ctx: Context,
-        transactions: Annotated[
-            list[GraphEvent],
-            Field(description="items {tx_id, ts, debtor_account_id, creditor_account_id, amount, device_id?, ip?}"),
-        ],
-        items: Annotated[
-            list[FeatureQuery],
-            Field(description="items {ref, account_id, device_id?, ip?, counterparty_account_id?}"),
-        ],
+        transactions: _Events,
+        items: _Queries,
     ) -> CallToolResult:
         with guard.call(ctx, "observe_and_features_batch", len(transactions) + len(items)):
             check_batch_size(len(transactions), "transactions")
