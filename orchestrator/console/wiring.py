@@ -26,17 +26,33 @@ from riskmesh.orchestrator.review.controls_desk import CONSOLE_ACTIONS_CALLER, A
 from riskmesh.orchestrator.review.ports import Actor, ReviewDesk
 from riskmesh.orchestrator.topology import StackInfo
 
-__all__ = ["build_console"]
+__all__ = ["PendingReviews", "build_console", "health_routes"]
 
 
 class PendingReviews:
-    """What the review graph holds, for /healthz (count only: alert ids stay behind the login)."""
+    """What the review graph holds, for /healthz/reviews (count only: alert ids stay behind the login).
+
+    Counting reads every review thread's checkpoint, so it grows with the backlog (over a second at ~1,800
+    waiting reviews): it is an operator's question, never a probe's. /healthz stays constant-time.
+    """
 
     def __init__(self, pending: Callable[[], Awaitable[list[str]]]) -> None:
         self._pending = pending
 
     async def count(self) -> int:
         return len(await self._pending())
+
+
+def health_routes(pending: PendingReviews) -> list[Route]:
+    """`/healthz`: constant-time liveness (the launcher's and a probe's); `/healthz/reviews`: the backlog count."""
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"ok": True}, headers={"cache-control": "no-store"})
+
+    async def pending_reviews(request: Request) -> Response:
+        return JSONResponse({"pending_reviews": await pending.count()}, headers={"cache-control": "no-store"})
+
+    return [Route("/healthz", healthz), Route("/healthz/reviews", pending_reviews)]
 
 
 async def build_console(settings: Settings, stack: StackInfo, desk: ReviewDesk, graph: Any, audit: AuditLog,
@@ -68,13 +84,7 @@ async def build_console(settings: Settings, stack: StackInfo, desk: ReviewDesk, 
 
     app = create_app(desk=desk, auth=auth, evidence=evidence, dashboard=dashboard, deploy_policy=deploy_async,
                      audit_log=audit, accounts=accounts, investigations=investigations)
-    pending = PendingReviews(graph.pending)
-
-    async def healthz(request: Request) -> Response:
-        return JSONResponse({"ok": True, "pending_reviews": await pending.count()},
-                            headers={"cache-control": "no-store"})
-
-    outer = Starlette(routes=[Route("/healthz", healthz), Mount("/", app)])
+    outer = Starlette(routes=[*health_routes(PendingReviews(graph.pending)), Mount("/", app)])
 
     async def close() -> None:
         await evidence.aclose()

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.integration
 
 
 def _pending(console_url: str) -> int:
-    return int(httpx.get(console_url.rstrip("/") + "/healthz", timeout=5).json()["pending_reviews"])
+    return int(httpx.get(console_url.rstrip("/") + "/healthz/reviews", timeout=30).json()["pending_reviews"])
 
 
 def _settled_pending(console_url: str, quiet_s: float = 2.0, timeout_s: float = 60) -> int:
