@@ -48,9 +48,13 @@ def _raise_keyboard_interrupt_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
+WorkersOption = Annotated[int | None, typer.Option(min=1, help="worker processes (default RISKMESH_WORKERS)")]
+"""`--workers`: None means the configured RISKMESH_WORKERS; 0 is refused rather than read as "default"."""
+
+
 @app.command()
 def up(
-    workers: Annotated[int | None, typer.Option(help="worker processes (default RISKMESH_WORKERS)")] = None,
+    workers: WorkersOption = None,
 ) -> None:
     """Start the whole stack (broker, Redis, MCP servers, agents, workers) and keep it running."""
     from rich.console import Console
@@ -78,7 +82,7 @@ def up(
 @app.command()
 def run(
     rate: Annotated[float, typer.Option(help="synthetic transactions per second")] = 300.0,
-    workers: Annotated[int | None, typer.Option(help="worker processes (default RISKMESH_WORKERS)")] = None,
+    workers: WorkersOption = None,
     bad_every: Annotated[int, typer.Option(help="one malformed message every N (0 = none)")] = 500,
 ) -> None:
     """The main job: start the stack, stream synthetic transactions, show decisions live. Ctrl-C stops all."""
@@ -151,7 +155,7 @@ def bench_stream(
     tx: Annotated[int, typer.Option(help="transactions to stream")] = 100_000,
     rate: Annotated[float | None, typer.Option(help="offered load, tx/s (default: as fast as possible)")] = None,
     inprocess: Annotated[bool, typer.Option(help="only the in-process run (protocols bypassed)")] = False,
-    workers: Annotated[int | None, typer.Option(help="worker processes (default RISKMESH_WORKERS)")] = None,
+    workers: WorkersOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = True,
     table: Annotated[bool, typer.Option("--table", help="also print a readable table")] = False,
 ) -> None:
