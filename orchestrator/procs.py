@@ -11,7 +11,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +70,32 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child between 
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
+@contextlib.contextmanager
+def _surfacing_interrupts() -> Iterator[None]:
+    """Re-raise a Ctrl-C (or SIGTERM made KeyboardInterrupt) that Python dropped while we forked.
+
+    With a `preexec_fn`, Python runs its at-fork hooks in the parent (logging's `_releaseLock`). A signal that
+    lands then raises KeyboardInterrupt inside the hook, where it is reported as "Exception ignored" and
+    dropped: the launcher went on starting the stack and then waited for a Ctrl-C it had already received.
+    """
+    dropped: list[BaseException] = []
+    previous = sys.unraisablehook
+
+    def keep(unraisable: Any) -> None:
+        if isinstance(unraisable.exc_value, KeyboardInterrupt):
+            dropped.append(unraisable.exc_value)
+        else:
+            previous(unraisable)
+
+    sys.unraisablehook = keep
+    try:
+        yield
+    finally:
+        sys.unraisablehook = previous
+    if dropped:
+        raise KeyboardInterrupt from dropped[0]
+
+
 class ChildProcess:
     """A subprocess in its own session that receives SIGTERM if its parent dies, with its log in a file."""
 
@@ -84,15 +110,20 @@ class ChildProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")  # noqa: SIM115 - the child owns it for its lifetime
         try:
-            self.proc = subprocess.Popen(
-                self.argv,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env={**os.environ, **(self.env or {})},
-                preexec_fn=_die_with_parent,
-                close_fds=True,
-            )
+            with _surfacing_interrupts():
+                self.proc = subprocess.Popen(
+                    self.argv,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    env={**os.environ, **(self.env or {})},
+                    preexec_fn=_die_with_parent,
+                    close_fds=True,
+                )
+        except KeyboardInterrupt:
+            if self.proc is not None:  # forked before the interrupt surfaced: the caller never sees this child
+                self.stop()
+            raise
         finally:
             log.close()
         return self

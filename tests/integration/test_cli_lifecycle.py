@@ -76,7 +76,10 @@ def test_ctrl_c_on_riskmesh_up_stops_every_child_process(tmp_path):
         names = {psutil.Process(p).name() for p in pids}
         assert any("tansu" in n for n in names) and any("redis" in n for n in names), names
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=60) in (0, 130)
+        # 0 or 130 when `up` ends itself; -SIGINT when the interpreter re-raises the Ctrl-C at exit after the
+        # clean-up ran (seen ~1 run in 6 when the signal lands while children are being started). Either way the
+        # checks below are the point: every child is gone.
+        assert proc.wait(timeout=60) in (0, 130, -signal.SIGINT)
         wait_until(lambda: not _alive(pids), 20, "every child to exit")
     finally:
         if proc.poll() is None:
