@@ -86,10 +86,9 @@ class Worker:
                     await asyncio.sleep(0.5)
                     continue
                 now_assigned = sorted(f"{tp.topic}:{tp.partition}" for tp in consumer.assignment())
-                if now_assigned != assigned:
-                    log.info("%s holds partitions %s", self.worker_id, now_assigned)
-                    if await self._publish_holdings(redis_client, now_assigned):
-                        assigned = now_assigned
+                if now_assigned != assigned and await self._publish_holdings(redis_client, now_assigned):
+                    log.info("%s holds partitions %s", self.worker_id, now_assigned)  # once per change
+                    assigned = now_assigned
                 if not records:
                     continue
                 before = dict(supervisor.calls)
