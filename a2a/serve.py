@@ -9,7 +9,6 @@ where any local user could read them in the process list.
 from __future__ import annotations
 
 import argparse
-import gc
 import inspect
 import logging
 import os
@@ -22,6 +21,7 @@ import uvloop
 
 from riskmesh.a2a.server import serve_agent
 from riskmesh.a2a.skills import AGENT_KINDS
+from riskmesh.contracts.runtime import settle_service_gc
 
 __all__ = ["main", "parse_args", "run"]
 
@@ -87,10 +87,7 @@ async def run(args: argparse.Namespace) -> None:
     tools = McpToolCaller(urls=urls, caller=args.agent, token=args.mcp_token)
     try:
         agent = await _maybe_await(build_agent(args.agent, tools))
-        # what was loaded at start (models, policies) lives as long as the process: keep it out of
-        # every full GC pass, which otherwise rescans it per batch (docs/performance.md)
-        gc.collect()
-        gc.freeze()
+        settle_service_gc()  # permanent state frozen out of the GC, batch-sized thresholds
         await serve_agent(
             agent,
             args.agent,

@@ -27,11 +27,11 @@ from riskmesh.agents._common import (
     VerdictBuilder,
     fetch,
     fetch_reference,
-    iso_utc,
     normalise_name,
     num,
 )
 from riskmesh.agents.base import ToolCaller
+from riskmesh.agents.features import graph_event
 from riskmesh.contracts import AgentVerdict, Transaction
 
 __all__ = ["DEFAULT_HIGH_RISK_COUNTRIES", "ComplianceAgent", "ComplianceConfig", "ReportingThreshold"]
@@ -100,7 +100,7 @@ class ComplianceAgent:
 
     async def _graph(self, transactions: list[Transaction]) -> dict[str, Any]:
         """risk-graph, one call: record the batch, then features of both accounts of each tx."""
-        events = [_graph_event(t) for t in transactions]
+        events = [graph_event(t) for t in transactions]
         items = [
             {"ref": f"{t.tx_id}:{role}", "account_id": account, "counterparty_account_id": other, **_device(t, role)}
             for t in transactions
@@ -259,19 +259,6 @@ def _parties(tx: Transaction, customers: dict[str, Any], accounts: dict[str, Any
         country = party.country or (customer or {}).get("country")
         out.append({"role": role, "name": name, "country": country, "customer": customer})
     return out
-
-
-def _graph_event(tx: Transaction) -> dict[str, Any]:
-    """One risk-graph `observe_batch` item: the payment edge, with the initiating device and IP."""
-    event: dict[str, Any] = {
-        "tx_id": tx.tx_id,
-        "ts": iso_utc(tx.ts),
-        "debtor_account_id": tx.debtor.account_id,
-        "creditor_account_id": tx.creditor.account_id,
-        "amount": format(tx.amount, "f"),
-    }
-    event.update(_device(tx, "debtor"))
-    return event
 
 
 def _device(tx: Transaction, role: str) -> dict[str, str]:

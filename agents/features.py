@@ -45,6 +45,7 @@ __all__ = [
     "feature_matrix",
     "feature_row",
     "fetch_inputs",
+    "graph_event",
 ]
 
 log = logging.getLogger("riskmesh.agents.features")
@@ -122,12 +123,17 @@ def graph_request(tx: Transaction) -> dict[str, Any]:
 
 
 def graph_event(tx: Transaction) -> dict[str, Any]:
+    """One risk-graph event: the payment edge with its type, and the device and IP of the debtor when the
+    debtor initiated it (for deposits, refunds and disbursements the device is the creditor's: not sent).
+    Fraud and compliance both record each batch (idempotent per tx_id), so they must send the same event."""
     item: dict[str, Any] = {"tx_id": tx.tx_id, "ts": iso_utc(tx.ts), "debtor_account_id": tx.debtor.account_id,
-                            "creditor_account_id": tx.creditor.account_id, "amount": format(tx.amount, "f")}
-    if tx.device and tx.device.device_id:
-        item["device_id"] = tx.device.device_id
-    if tx.device and tx.device.ip:
-        item["ip"] = tx.device.ip
+                            "creditor_account_id": tx.creditor.account_id, "amount": format(tx.amount, "f"),
+                            "type": tx.type}
+    if tx.device is not None and tx.type not in INBOUND_TYPES:
+        if tx.device.device_id:
+            item["device_id"] = tx.device.device_id
+        if tx.device.ip:
+            item["ip"] = tx.device.ip
     return item
 
 

@@ -41,11 +41,12 @@ class GraphEvent(BaseModel):
     amount: float = Field(ge=0, allow_inf_nan=False, description="decimal string or number")
     device_id: str | None = Field(default=None, max_length=256)
     ip: str | None = Field(default=None, max_length=64)
+    type: str | None = Field(default=None, max_length=64, description="the transaction type (rings: transfer, payment)")
 
     def to_tx(self) -> GraphTx:
         ts_ms = (self.ts - _EPOCH) // _MS
         return GraphTx(self.tx_id, ts_ms, self.debtor_account_id, self.creditor_account_id, self.amount,
-                       self.device_id, self.ip)  # fmt: skip
+                       self.device_id, self.ip, self.type)  # fmt: skip
 
 
 class FeatureQuery(BaseModel):
@@ -60,7 +61,7 @@ class FeatureQuery(BaseModel):
 
 _Events = Annotated[
     list[GraphEvent],
-    Field(description="items {tx_id, ts, debtor_account_id, creditor_account_id, amount, device_id?, ip?}"),
+    Field(description="items {tx_id, ts, debtor_account_id, creditor_account_id, amount, device_id?, ip?, type?}"),
 ]
 _Queries = Annotated[
     list[FeatureQuery], Field(description="items {ref, account_id, device_id?, ip?, counterparty_account_id?}")

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import logging
 import os
 import signal
@@ -37,6 +36,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from riskmesh.contracts.runtime import settle_service_gc
 from riskmesh.mcp_servers.action_store import MemoryActionStore, RedisActionStore
 from riskmesh.mcp_servers.credit_bureau import build_credit_bureau_server
 from riskmesh.mcp_servers.customer_data import build_customer_data_server
@@ -245,10 +245,7 @@ async def _run(args: argparse.Namespace) -> int:
             only=names,
             policy=load_policy(args.policy),
         )
-        # reference data, watchlist index and graph live as long as the process: keep them out of every
-        # full GC pass, which otherwise rescans them per batch (docs/performance.md)
-        gc.collect()
-        gc.freeze()
+        settle_service_gc()  # permanent state frozen out of the GC, batch-sized thresholds
         return await serve_all({n: http_app(s) for n, s in servers.items()}, args.host, ports)
     finally:
         if redis_client is not None:

@@ -6,7 +6,6 @@ Both runs happen in one invocation so `ratio` compares like with like (BENCHMARK
 from __future__ import annotations
 
 import asyncio
-import gc
 import threading
 import time
 import uuid
@@ -14,6 +13,7 @@ from typing import Any
 
 import psutil
 
+from riskmesh.contracts.runtime import settle_service_gc
 from riskmesh.contracts.settings import Settings
 from riskmesh.orchestrator.decision_store import MemoryDecisionStore
 from riskmesh.orchestrator.demo import synthetic_messages
@@ -30,10 +30,7 @@ async def inprocess_ceiling(settings: Settings, redis_url: str, messages: list[t
     """Decisions per second of the same analytics with the protocols bypassed (in-process MCP, no A2A)."""
     pipeline = InProcessPipeline(ensure_world(settings), redis_url, MemoryDecisionStore(), NullEmitter(),
                                  deadline_s=settings.agent_deadline_ms / 1000)
-    # as every process of the stack does once wired: reference data, indexes and models are permanent, so
-    # the cyclic GC should stop rescanning them on every full collection (docs/performance.md)
-    gc.collect()
-    gc.freeze()
+    settle_service_gc()  # permanent state frozen out of the GC, batch-sized thresholds
     size = settings.batch_max_size
     now_ms = time.time() * 1000
     records = [InboundRecord(value=v, key=k.decode(), topic="bench", offset=i, ingest_ms=now_ms)
@@ -50,12 +47,33 @@ async def inprocess_ceiling(settings: Settings, redis_url: str, messages: list[t
     return decided / elapsed if elapsed > 0 else 0.0
 
 
-class _RssSampler:
-    """Peak resident memory of every process of the stack (the launcher's children and theirs)."""
+def _tree_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process and its live children."""
+    try:
+        p = psutil.Process(pid)
+        procs = [p, *p.children(recursive=True)]
+    except psutil.Error:
+        return 0.0
+    total = 0.0
+    for proc in procs:
+        try:
+            t = proc.cpu_times()
+        except psutil.Error:
+            continue
+        total += t.user + t.system
+    return total
 
-    def __init__(self, pids: list[int]) -> None:
+
+class _RssSampler:
+    """Peak resident memory of every process of the stack (the launcher's children and theirs), and the CPU
+    each process spent while the sampler ran (`cpu_s`: process name ▶ seconds), so a run says where it went."""
+
+    def __init__(self, pids: list[int], names: dict[int, str] | None = None) -> None:
         self.pids = pids
+        self.names = names or {}
         self.peak_mb = 0.0
+        self.cpu_s: dict[str, float] = {}
+        self._cpu_start: dict[int, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -71,12 +89,24 @@ class _RssSampler:
             self.peak_mb = max(self.peak_mb, total / 2**20)
 
     def __enter__(self) -> _RssSampler:
+        self._cpu_start = {pid: _tree_cpu_s(pid) for pid in self.pids}
+        self._cpu_start[-1] = _self_cpu_s()
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join(timeout=5)
+        for pid in self.pids:
+            name = self.names.get(pid, str(pid))
+            self.cpu_s[name] = round(self.cpu_s.get(name, 0.0) + _tree_cpu_s(pid) - self._cpu_start[pid], 2)
+        self.cpu_s["bench"] = round(_self_cpu_s() - self._cpu_start[-1], 2)
+
+
+def _self_cpu_s() -> float:
+    """This process's CPU (the load generator and the decision tap)."""
+    t = psutil.Process().cpu_times()
+    return t.user + t.system
 
 
 def bench_stream(settings: Settings, tx: int, rate: float | None, inprocess_only: bool = False,
@@ -100,9 +130,9 @@ def bench_stream(settings: Settings, tx: int, rate: float | None, inprocess_only
     try:
         messages = synthetic_messages(world_dir, tx, 0, settings.world_seed + 2, prefix)
         tap = DecisionTap(info.kafka, settings.topic_decisions, settings.topic_dlq, prefix=prefix).start()
-        pids = [c.pid for c in stack.children() if c.pid]
+        names = {c.pid: c.name for c in stack.children() if c.pid}
         try:
-            with _RssSampler(pids) as rss:
+            with _RssSampler(list(names), names) as rss:
                 started = time.monotonic()
                 produce(info.kafka, settings.topic_transactions, messages, rate=rate)
                 tap.wait_for(tx, timeout_s=max(120.0, tx / 500))
@@ -128,6 +158,8 @@ def bench_stream(settings: Settings, tx: int, rate: float | None, inprocess_only
             "rate": rate,
             "workers": workers,
             "elapsed_s": round(elapsed, 2),
+            "cpu_ms_per_tx": {name: round(1000 * cpu / max(1, s.decisions), 3)
+                              for name, cpu in sorted(rss.cpu_s.items(), key=lambda kv: -kv[1])},
         })
         return report
     finally:

@@ -173,7 +173,7 @@ async def test_one_graph_call_records_the_batch_and_queries_both_accounts_of_eac
     assert [e["tx_id"] for e in call["transactions"]] == ["T1", "T2"]
     assert call["transactions"][0] == {
         "tx_id": "T1", "ts": "2026-11-21T09:15:02.123Z", "debtor_account_id": "A1", "creditor_account_id": "B1",
-        "amount": "120.00", "device_id": "D1", "ip": "203.0.113.7",
+        "amount": "120.00", "device_id": "D1", "ip": "203.0.113.7", "type": "transfer",
     }  # fmt: skip
     assert "device_id" not in call["transactions"][1]  # a deposit's device is not the till's
     refs = {i["ref"]: i for i in call["items"]}

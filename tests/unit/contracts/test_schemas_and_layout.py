@@ -38,7 +38,7 @@ def test_project_code_imports_as_the_riskmesh_namespace():
 
 
 ALLOWED_IN_CONTRACTS = {"__future__", "pydantic", "pydantic_settings", "riskmesh", "typing", "datetime", "decimal",
-                        "json", "sys", "pathlib", "builtins", "hashlib", "collections"}
+                        "json", "sys", "pathlib", "builtins", "hashlib", "collections", "gc"}
 
 
 def test_contracts_depend_on_pydantic_only():

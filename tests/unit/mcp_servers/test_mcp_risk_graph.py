@@ -22,7 +22,11 @@ T0 = 1_800_000_000_000
 
 
 def tx(tx_id: str, debtor: str, creditor: str, amount: float = 100.0, minutes: int = 0, **extra) -> GraphTx:
-    return GraphTx(tx_id, T0 + minutes * 60_000, debtor, creditor, amount, extra.get("device"), extra.get("ip"))
+    return GraphTx(tx_id, T0 + minutes * 60_000, debtor, creditor, amount, extra.get("device"), extra.get("ip"),
+                   extra.get("type", "transfer"))
+
+
+DAY_MIN = DAY_MS // 60_000
 
 
 async def one(store: MemoryGraphStore, account: str, **item) -> dict:
@@ -38,7 +42,7 @@ async def test_observing_is_idempotent_per_tx_id() -> None:
     batch = [tx("T1", "A", "B", 10), tx("T2", "A", "B", 5)]
     assert await store.observe(batch) == 2
     assert await store.observe(batch) == 0
-    assert store.graph["account:A"]["account:B"]["count"] == 2
+    assert store.pair("A", "B") == {"count": 2, "amount": 15, "last_ms": T0}
     assert (await one(store, "A"))["out_amount_24h"] == 15
 
 
@@ -75,6 +79,59 @@ async def test_a_small_payment_ring_is_found_and_a_chain_is_not() -> None:
     ring, chain = await one(store, "A"), await one(store, "D")
     assert (ring["in_cycle"], ring["cycle_length"]) == (True, 3)
     assert (chain["in_cycle"], chain["cycle_length"]) == (False, None)
+
+
+async def test_two_accounts_paying_each_other_back_are_not_a_ring() -> None:
+    store = MemoryGraphStore()
+    await store.observe([tx("L1", "A", "B"), tx("L2", "B", "A")])
+    assert (await one(store, "A"))["in_cycle"] is False
+    strict = MemoryGraphStore(min_cycle=2)
+    await strict.observe([tx("L1", "A", "B"), tx("L2", "B", "A")])
+    assert (await one(strict, "A"))["cycle_length"] == 2
+
+
+async def test_a_ring_closed_by_a_refund_or_a_card_purchase_is_not_a_payment_ring() -> None:
+    store = MemoryGraphStore()
+    await store.observe([tx("P1", "A", "SHOP", type="card_purchase"), tx("P2", "SHOP", "B", type="refund"),
+                         tx("P3", "B", "A")])
+    assert (await one(store, "A"))["in_cycle"] is False
+
+
+async def test_a_ring_whose_legs_are_older_than_the_ring_window_is_forgotten() -> None:
+    store = MemoryGraphStore()
+    await store.observe([tx("R1", "A", "B"), tx("R2", "B", "C"), tx("R3", "C", "A")])
+    assert (await one(store, "A"))["in_cycle"] is True
+    await store.observe([tx("LATER", "Q", "R", minutes=8 * DAY_MIN)])
+    assert (await one(store, "A"))["in_cycle"] is False
+
+
+async def test_fan_in_counts_the_payers_of_the_last_thirty_days() -> None:
+    store = MemoryGraphStore()
+    await store.observe([tx(f"OLD{i}", f"S{i}", "M", minutes=i) for i in range(5)])
+    await store.observe([tx("NEW", "S9", "M", minutes=20 * DAY_MIN)])
+    assert (await one(store, "M"))["fan_in"] == 6
+    await store.observe([tx("NEWER", "S9", "M", minutes=31 * DAY_MIN)])
+    assert (await one(store, "M"))["fan_in"] == 1
+
+
+async def test_a_shared_ip_stops_linking_accounts_once_they_stop_using_it() -> None:
+    store = MemoryGraphStore()
+    await store.observe([tx(f"T{i}", f"A{i}", "SHOP", ip="10.0.0.1") for i in range(6)])
+    assert (await one(store, "A0", ip="10.0.0.1"))["accounts_sharing_ip"] == 5
+    await store.observe([tx("T9", "A0", "SHOP", ip="10.0.0.1", minutes=31 * DAY_MIN)])
+    assert (await one(store, "A0", ip="10.0.0.1"))["accounts_sharing_ip"] == 0
+
+
+async def test_a_rebuild_forgets_paths_to_known_bad_nodes_that_left_the_window() -> None:
+    store = MemoryGraphStore(rebuild_every=10**9)
+    await store.mark_bad({"account:BAD": "mule"})
+    await store.observe([tx("T1", "BAD", "A"), tx("T2", "A", "B")])
+    assert (await one(store, "B"))["distance_to_bad"] == 2
+    await store.observe([tx("T3", "X", "Y", minutes=31 * DAY_MIN)])
+    assert (await one(store, "B"))["distance_to_bad"] == 2  # distances only shrink between rebuilds
+    store.rebuild()
+    assert (await one(store, "B"))["distance_to_bad"] is None
+    assert (await one(store, "BAD"))["distance_to_bad"] == 0
 
 
 async def test_a_ring_longer_than_the_bound_is_not_reported() -> None:
@@ -158,7 +215,8 @@ async def test_the_tools_observe_query_flag_and_show_a_neighbourhood(world_dir: 
     assert payload(again) == {"observed": 0, "ignored": 2}
     assert payload(flagged) == {"marked": 1}
     f = payload(feats)["features"]["T1:debtor"]
-    assert (f["in_cycle"], f["cycle_length"], f["distance_to_bad"]) == (True, 2, 0)
+    assert (f["in_cycle"], f["cycle_length"], f["distance_to_bad"]) == (False, None, 0)  # a 2-cycle is no ring
+    assert (f["fan_in"], f["fan_out"]) == (1, 1)
     ids = {n["id"] for n in payload(around)["nodes"]}
     assert {"account:A1-01", "customer:C1", "account:B", "device:D-1", "ip:203.0.113.7"} <= ids
     assert wrong.is_error and "must start with one of" in wrong.content[0].text
@@ -186,7 +244,7 @@ async def test_observe_and_features_records_the_batch_before_reading_it_in_one_c
         alone = payload(await client.call_tool("graph_features_batch", {"items": items}))
     assert (first["observed"], first["ignored"], again["observed"], again["ignored"]) == (2, 0, 0, 2)
     f = first["features"]["R2:debtor"]
-    assert f["known"] and (f["fan_in"], f["fan_out"], f["in_cycle"]) == (1, 1, True)  # sees its own batch
+    assert f["known"] and (f["fan_in"], f["fan_out"], f["in_cycle"]) == (1, 1, False)  # sees its own batch
     assert first["features"] == again["features"] == alone["features"]  # the same answer as the two-call way
 
 
