@@ -25,7 +25,7 @@ from mcp.types import CallToolResult
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from riskmesh.mcp_servers.features import compute_batch_features
-from riskmesh.mcp_servers.history import DEFAULT_MAX_ENTRIES, HistoryEntry, HistoryStore
+from riskmesh.mcp_servers.history import DEFAULT_MAX_ENTRIES, AccountHistory, HistoryEntry, HistoryStore
 from riskmesh.mcp_servers.policy import AccessPolicy
 from riskmesh.mcp_servers.toolkit import ToolGuard, batch_result, check_batch_size
 
@@ -38,6 +38,8 @@ _MS = timedelta(milliseconds=1)
 
 Batch = tuple[tuple[str, HistoryEntry], ...]
 Features = dict[str, dict[str, Any]]
+Answer = tuple[Features, dict[str, AccountHistory]]
+"""A batch's features and the histories they were computed from (an observing call merges into those)."""
 
 
 class TxEvent(BaseModel):
@@ -80,9 +82,9 @@ class SharedFeatures:
     def __init__(self, ttl_s: float = 5.0, size: int = 16) -> None:
         self.ttl_s = ttl_s
         self.size = size
-        self._answers: OrderedDict[Batch, tuple[float, asyncio.Future[Features]]] = OrderedDict()
+        self._answers: OrderedDict[Batch, tuple[float, asyncio.Future[Answer]]] = OrderedDict()
 
-    async def get(self, batch: Batch, compute: Callable[[], Awaitable[Features]]) -> Features:
+    async def get(self, batch: Batch, compute: Callable[[], Awaitable[Answer]]) -> Answer:
         self._forget_expired(time.monotonic())
         known = self._answers.get(batch)
         if known is None:
@@ -102,7 +104,7 @@ class SharedFeatures:
                 return
             self._answers.popitem(last=False)
 
-    def _forget_failed(self, batch: Batch, answer: asyncio.Future[Features]) -> None:
+    def _forget_failed(self, batch: Batch, answer: asyncio.Future[Answer]) -> None:
         if answer.cancelled() or answer.exception() is not None:
             known = self._answers.get(batch)
             if known is not None and known[1] is answer:
@@ -126,9 +128,9 @@ def build_transactions_server(
     guard = ToolGuard(SERVER_NAME, token, policy)
     shared = shared if shared is not None else SharedFeatures()
 
-    async def compute(batch: Batch) -> Features:
+    async def compute(batch: Batch) -> Answer:
         stored = await history.load([account_id for account_id, _ in batch])
-        return compute_batch_features(batch, stored, max_entries)
+        return compute_batch_features(batch, stored, max_entries), stored
 
     @server.tool(
         description=(
@@ -161,12 +163,12 @@ def build_transactions_server(
         with guard.call(ctx, "features_batch", len(transactions)):
             check_batch_size(len(transactions), "transactions")
             batch = tuple((t.account_id, to_entry(t)) for t in transactions)
-            features = await shared.get(batch, lambda: compute(batch))
+            features, stored = await shared.get(batch, lambda: compute(batch))
             if observe:
                 grouped: dict[str, list[HistoryEntry]] = {}
                 for account_id, entry in batch:
                     grouped.setdefault(account_id, []).append(entry)
-                await history.observe(grouped)
+                await history.observe(grouped, stored)
             return batch_result({"features": features})
 
     @server.tool(
@@ -183,7 +185,7 @@ def build_transactions_server(
         limit: Annotated[int, Field(ge=1, le=DEFAULT_MAX_ENTRIES, description="at most this many")] = 20,
     ) -> CallToolResult:
         with guard.call(ctx, "recent_history", 1):
-            entries = (await history.load([account_id])).get(account_id, [])
+            entries = (await history.load([account_id]))[account_id].entries()
             rows = [_entry_json(e) for e in reversed(entries[-limit:])]
             return batch_result({"account_id": account_id, "transactions": rows})
 

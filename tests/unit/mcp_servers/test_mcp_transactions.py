@@ -150,7 +150,7 @@ async def test_a_batch_is_read_with_one_redis_call_and_recorded_with_one(redis_c
         await _features(client, [_tx(100, 0, account="A9")])  # loads the scripts into Redis
         redis_client.execute_command = counting
         await _features(client, [_tx(i, i, account=f"A{i % 4}") for i in range(20)])
-    assert sent == ["EVALSHA", "EVALSHA"]
+    assert sent == ["EVALSHA", "EVALSHA"]  # the versions (all new: nothing to fetch), then the write
 
 
 async def test_channel_and_hour_habits_and_seven_day_velocity_are_profiled(server) -> None:
@@ -181,7 +181,7 @@ class CountingHistory(MemoryHistoryStore):
         self.loads = 0
         self.fail_next = False
 
-    async def load(self, account_ids):
+    async def load(self, account_ids):  # type: ignore[override]
         self.loads += 1
         await asyncio.sleep(0)  # let a concurrent identical call arrive while this one is in flight
         if self.fail_next:
@@ -201,7 +201,7 @@ async def test_concurrent_calls_for_the_same_batch_compute_its_features_once_and
         other = await _features(client, [_tx(3, 2)], observe=False)
     assert fraud == behaviour
     assert history.loads == 2  # the shared batch once, the different one once
-    assert [e.tx_id for e in (await history.load(["A1"]))["A1"]] == ["T1", "T2"]
+    assert [e.tx_id for e in (await history.load(["A1"]))["A1"].entries()] == ["T1", "T2"]
     assert other["T3"]["n_history"] == 2
 
 
