@@ -72,6 +72,18 @@ class ActionRecord:
     log: Mapping[str, Any] = field(default_factory=dict)
 
     @property
+    def inert(self) -> bool:
+        """Nothing to do: no action, no alert, no effect on the account (a pass). Such a record is never
+        written; applying it returns what an earlier record of the same tx stored, if any."""
+        e = self.effects
+        return (not self.result.get("actions") and self.alert is None and self.resolution is None
+                and (e is None or not (e.hit or e.hold or e.unhold or e.freeze)))
+
+    def inert_result(self) -> dict[str, Any]:
+        result = {"actions": [], "alert_id": self.result.get("alert_id")}
+        return result | {"controls": []} if self.effects is not None else result
+
+    @property
     def key(self) -> str:
         """What the stored result is keyed by: the alert id of a resolution, else the tx_id."""
         return self.resolution or self.tx_id
@@ -89,7 +101,8 @@ class ActionRecord:
 @runtime_checkable
 class ActionStore(Protocol):
     async def apply(self, records: Sequence[ActionRecord]) -> dict[str, dict[str, Any]]:
-        """Record each once; return per `record.key` the result stored first (this one or an earlier one)."""
+        """Record each once; return per `record.key` the result stored first (this one or an earlier one).
+        An inert record (a pass) is not recorded: it gets the result an earlier record stored, else its own."""
         ...
 
     async def list_open(self, limit: int) -> list[Alert]:
@@ -121,9 +134,12 @@ class MemoryActionStore:
         stored: dict[str, dict[str, Any]] = {}
         for record in records:
             key = ("resolution:" if record.resolution else "tx:") + record.key
-            if key not in self.results:
-                self.results[key] = self._apply_once(record)
-            stored[record.key] = self.results[key]
+            if key in self.results:
+                stored[record.key] = self.results[key]
+            elif record.inert:
+                stored[record.key] = record.inert_result()
+            else:
+                stored[record.key] = self.results[key] = self._apply_once(record)
         return stored
 
     def _apply_once(self, record: ActionRecord) -> dict[str, Any]:
@@ -299,17 +315,27 @@ class RedisActionStore:
         return keys, args
 
     async def apply(self, records: Sequence[ActionRecord]) -> dict[str, dict[str, Any]]:
+        """Active records in one script call; inert ones (passes, most of a stream) only read in one MGET."""
         if not records:
             return {}
-        keys: list[str] = []
-        args: list[Any] = []
-        for record in records:
-            record_keys, record_args = self._call(record)
-            keys += record_keys
-            args.append(len(record_args))
-            args += record_args
-        replies = await self._apply_batch(keys=keys, args=args)
-        return {record.key: orjson.loads(reply) for record, reply in zip(records, replies, strict=True)}
+        out: dict[str, dict[str, Any]] = {}
+        inert = [r for r in records if r.inert]
+        if inert:
+            found = await self._redis.mget([TX_ACTIONS_KEY.format(r.tx_id) for r in inert])
+            out.update({r.key: orjson.loads(raw) if raw else r.inert_result() for r, raw in zip(inert, found,
+                                                                                                 strict=True)})
+        active = [r for r in records if not r.inert]
+        if active:
+            keys: list[str] = []
+            args: list[Any] = []
+            for record in active:
+                record_keys, record_args = self._call(record)
+                keys += record_keys
+                args.append(len(record_args))
+                args += record_args
+            replies = await self._apply_batch(keys=keys, args=args)
+            out.update({record.key: orjson.loads(reply) for record, reply in zip(active, replies, strict=True)})
+        return {r.key: out[r.key] for r in records}
 
     async def list_open(self, limit: int) -> list[Alert]:
         """Open alerts by priority; ids whose alert is gone or no longer open leave the queue."""

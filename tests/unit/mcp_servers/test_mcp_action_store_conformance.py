@@ -77,3 +77,17 @@ async def test_a_tx_repeated_within_one_batch_keeps_its_first_result_and_logs_on
     stored = await store.apply([first, _review(1, 0.5), again])
     assert stored["TX"] == first.result
     assert [e["action"] for e in (await store.get_actions(["TX"]))["TX"]] == ["block_transaction"]
+
+
+async def test_a_pass_records_nothing_so_a_later_decision_of_the_tx_still_acts(store: ActionStore) -> None:
+    passed = ActionRecord("T1", {"actions": [], "alert_id": None})
+    assert (await store.apply([passed]))["T1"] == {"actions": [], "alert_id": None}
+    assert await store.get_actions(["T1"]) == {"T1": []}
+    assert (await store.apply([_review(1, 0.5)]))["T1"] == _review(1, 0.5).result  # not shadowed by the pass
+    assert (await store.apply([passed]))["T1"] == _review(1, 0.5).result  # a pass after it gets what was done
+
+
+async def test_a_pass_leaves_no_key_in_redis(redis_client) -> None:
+    store = RedisActionStore(redis_client)
+    await store.apply([ActionRecord("TP", {"actions": [], "alert_id": None})])
+    assert await redis_client.keys("riskmesh:*TP*") == []
