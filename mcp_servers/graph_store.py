@@ -114,6 +114,10 @@ class MemoryGraphStore:
         self._seen_capacity = seen_capacity
         self._bad_distance: dict[str, tuple[int, str]] = {}  # typed node ▶ (hops, nearest bad node)
         self._since_rebuild = 0
+        self._epoch = 0  # bumped by every change: answers computed at one epoch hold until the next
+        self._memo_epoch = -1
+        self._account_memo: dict[str, dict[str, Any]] = {}
+        self._item_memo: dict[tuple[str, Any, Any, Any], dict[str, Any]] = {}
 
     # -- writes ---------------------------------------------------------------------------------
 
@@ -137,7 +141,7 @@ class MemoryGraphStore:
 
     async def observe(self, transactions: Sequence[GraphTx]) -> int:
         new = 0
-        touched: list[str] = []
+        links: list[tuple[str, str]] = []  # the links this batch made or refreshed, as typed node pairs
         for tx in transactions:
             if tx.tx_id in self._seen:
                 continue
@@ -159,19 +163,21 @@ class MemoryGraphStore:
                 pair[2] = max(pair[2], ts)
             _flows(self._flows, debtor).add(ts, tx.amount, creditor, False)
             _flows(self._flows, creditor).add(ts, tx.amount, debtor, True)
-            debtor_node = node_id("account", debtor)
-            for kind, ident in (("device", tx.device_id), ("ip", tx.ip)):
+            debtor_node = "account:" + debtor
+            links.append((debtor_node, "account:" + creditor))
+            for kind, ident in (("device:", tx.device_id), ("ip:", tx.ip)):
                 if ident:
-                    other = node_id(kind, ident)
+                    other = kind + ident
                     _links(self._assoc, debtor_node).touch(other, ts)
                     _links(self._assoc, other).touch(debtor_node, ts)
-                    touched.append(other)
-            touched += [debtor_node, node_id("account", creditor)]
+                    links.append((debtor_node, other))
         self._since_rebuild += new
+        if new:
+            self._epoch += 1
         if self._since_rebuild >= self.rebuild_every:
             self.rebuild()
         elif self._bad_distance:
-            self._relax(touched)
+            self._relax_links(links)
         return new
 
     def _remember(self, tx_id: str) -> None:
@@ -184,6 +190,8 @@ class MemoryGraphStore:
 
     def _flag(self, nodes: Mapping[str, str]) -> int:
         fresh = {n: r for n, r in nodes.items() if n not in self.bad}
+        if fresh:
+            self._epoch += 1
         for node in fresh:
             self._bad_distance[node] = (0, node)
         self.bad.update(fresh)
@@ -193,6 +201,7 @@ class MemoryGraphStore:
     def rebuild(self) -> None:
         """Drop links and flows that left their windows, then recompute every distance to a known-bad node."""
         self._since_rebuild = 0
+        self._epoch += 1
         cutoff, day = self.now_ms - self.window_ms, self.now_ms - DAY_MS
         for table in (self._assoc, self._pay_out, self._pay_in, self._ring_out, self._ring_in):
             for key in [k for k, links in table.items() if not _live_links(links, cutoff)]:
@@ -207,31 +216,38 @@ class MemoryGraphStore:
     # -- reads ----------------------------------------------------------------------------------
 
     async def features(self, items: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
-        distances = self._bad_distance
-        memo: dict[str, dict[str, Any]] = {}
+        """Per item ref. Answers are kept until the graph changes: fraud and compliance both record a batch and
+        then read it, so the second reader finds the graph as the first left it and most of its answers known."""
+        if self._memo_epoch != self._epoch:
+            self._memo_epoch, self._account_memo, self._item_memo = self._epoch, {}, {}
+        account_memo, item_memo = self._account_memo, self._item_memo
+        distances, bad = self._bad_distance, self.bad
         out: dict[str, dict[str, Any]] = {}
         for item in items:
             account = str(item["account_id"])
-            base = memo.get(account)
-            if base is None:
-                base = memo[account] = self._account_features(account)
-            feats = dict(base)
-            feats["accounts_sharing_device"] = self._sharing(item.get("device_id"), "device", account)
-            feats["accounts_sharing_ip"] = self._sharing(item.get("ip"), "ip", account)
-            found = [distances.get(node_id(k, str(v))) for k, v in self._item_nodes(item)]
-            best = min((d for d in found if d is not None), default=None)
-            feats["distance_to_bad"] = best[0] if best else None
-            feats["nearest_bad"] = best[1] if best else None
-            feats["nearest_bad_reason"] = self.bad.get(best[1]) if best else None
+            device, ip, other = item.get("device_id"), item.get("ip"), item.get("counterparty_account_id")
+            key = (account, device, ip, other)
+            feats = item_memo.get(key)
+            if feats is None:
+                base = account_memo.get(account)
+                if base is None:
+                    base = account_memo[account] = self._account_features(account)
+                best = distances.get("account:" + account)
+                for node in ("device:" + str(device) if device else None, "ip:" + str(ip) if ip else None,
+                             "account:" + str(other) if other else None):
+                    found = distances.get(node) if node else None
+                    if found is not None and (best is None or found < best):
+                        best = found
+                feats = item_memo[key] = {
+                    **base,
+                    "accounts_sharing_device": self._sharing(device, "device", account),
+                    "accounts_sharing_ip": self._sharing(ip, "ip", account),
+                    "distance_to_bad": best[0] if best else None,
+                    "nearest_bad": best[1] if best else None,
+                    "nearest_bad_reason": bad.get(best[1]) if best else None,
+                }
             out[str(item["ref"])] = feats
         return out
-
-    @staticmethod
-    def _item_nodes(item: Mapping[str, Any]) -> Iterable[tuple[str, Any]]:
-        yield "account", item["account_id"]
-        for kind, key in (("device", "device_id"), ("ip", "ip"), ("account", "counterparty_account_id")):
-            if item.get(key):
-                yield kind, item[key]
 
     def _account_features(self, account: str) -> dict[str, Any]:
         node = node_id("account", account)
@@ -342,6 +358,23 @@ class MemoryGraphStore:
             account = node[8:]
             degree += len(self._pay_out.get(account) or ()) + len(self._pay_in.get(account) or ())
         return degree
+
+    def _relax_links(self, links: Iterable[tuple[str, str]]) -> None:
+        """Lower distances across links just made: only a link whose one end is closer to a known-bad node than
+        the other end minus one changes anything, and only from the end whose distance dropped does it spread."""
+        distances = self._bad_distance
+        lowered: list[str] = []
+        for a, b in links:
+            da, db = distances.get(a), distances.get(b)
+            if da is None and db is None:
+                continue
+            for near, far, dn, df in ((a, b, da, db), (b, a, db, da)):
+                if dn is not None and dn[0] < self.max_hops and (df is None or df[0] > dn[0] + 1) \
+                        and self._degree(near) <= self.hub_degree:
+                    distances[far] = (dn[0] + 1, dn[1])
+                    lowered.append(far)
+        if lowered:
+            self._relax(lowered)
 
     def _relax(self, sources: Iterable[str]) -> None:
         """Lower distances to known-bad nodes after links or bad nodes were added (decrease-only BFS).
