@@ -36,7 +36,9 @@ app.command("investigate")(investigate)
 def _settings() -> Settings:
     settings = Settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    for noisy in ("kafka", "httpx", "httpx2"):
+    from riskmesh.orchestrator.kafka_io import LIBRDKAFKA_LOGGER  # librdkafka's own log lines
+
+    for noisy in (LIBRDKAFKA_LOGGER, "httpx", "httpx2"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
     return settings
 

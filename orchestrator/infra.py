@@ -5,7 +5,6 @@ When KAFKA_BOOTSTRAP_SERVERS / REDIS_URL are set, nothing is started and those a
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import shutil
 import time
@@ -13,11 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import redis
-from kafka import KafkaAdminClient
-from kafka.admin import NewTopic
-from kafka.errors import KafkaError, TopicAlreadyExistsError
+from confluent_kafka import KafkaError, KafkaException
+from confluent_kafka.admin import AdminClient, NewTopic
 
 from riskmesh.contracts.settings import Settings
+from riskmesh.orchestrator.kafka_io import client_config
 from riskmesh.orchestrator.procs import ChildProcess, free_port, port_open, wait_until
 
 __all__ = ["Infra", "ensure_topics", "find_redis_server", "find_tansu"]
@@ -50,7 +49,11 @@ def find_redis_server() -> str:
 
 
 def ensure_topics(bootstrap: str, settings: Settings, timeout_s: float = 20.0) -> None:
-    """Create the topics if missing. Tolerates tansu's partial admin API."""
+    """Create the topics if missing. Tolerates tansu's partial admin API.
+
+    "Already exists" (another process created it first) is success. Any other refusal, or a reply the client
+    cannot decode, is retried until `timeout_s`; what counts in the end is that metadata lists every topic.
+    """
     wanted = {
         settings.topic_transactions: settings.transaction_partitions,
         settings.topic_decisions: settings.transaction_partitions,
@@ -59,24 +62,29 @@ def ensure_topics(bootstrap: str, settings: Settings, timeout_s: float = 20.0) -
         settings.topic_labels: 1,
         settings.topic_review_outcomes: 1,
     }
+    admin = AdminClient(client_config(bootstrap, **{"client.id": "riskmesh-admin"}))
     deadline = time.monotonic() + timeout_s
+    last_error: Exception | None = None
     while True:
         try:
-            admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="riskmesh-admin")
-            try:
-                existing = set(admin.list_topics())
-                missing = [NewTopic(name, parts, 1) for name, parts in wanted.items() if name not in existing]
-                if missing:
-                    with contextlib.suppress(TopicAlreadyExistsError):
-                        admin.create_topics(missing)
-                if set(wanted) <= set(admin.list_topics()):
-                    return
-            finally:
-                admin.close()
-        except KafkaError as exc:
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"could not create topics on {bootstrap}: {exc}") from exc
+            existing = set(admin.list_topics(timeout=5).topics)
+            missing = [NewTopic(name, num_partitions=parts, replication_factor=1)
+                       for name, parts in wanted.items() if name not in existing]
+            if missing:
+                for name, future in admin.create_topics(missing, operation_timeout=5, request_timeout=10).items():
+                    try:
+                        future.result()
+                    except KafkaException as exc:
+                        if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+                            log.warning("creating topic %s failed: %s", name, exc)
+                            last_error = exc
+            if set(wanted) <= set(admin.list_topics(timeout=5).topics):
+                return
+        except KafkaException as exc:
+            last_error = exc
         if time.monotonic() > deadline:
+            if last_error is not None:
+                raise RuntimeError(f"could not create topics on {bootstrap}: {last_error}") from last_error
             raise RuntimeError(f"topics {sorted(wanted)} did not appear on {bootstrap}")
         time.sleep(0.2)
 

@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from kafka import KafkaConsumer, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
 
-from riskmesh.orchestrator.kafka_io import make_producer
+from riskmesh.orchestrator.kafka_io import consumed, make_producer, make_reader, partitions_of
 
 __all__ = ["DecisionTap", "TapStats", "percentile", "produce"]
 
@@ -25,33 +25,62 @@ def percentile(values: list[float], q: float) -> float:
     return round(ordered[idx], 2)
 
 
+class _Failures:
+    """Delivery reports of `produce`; only failed deliveries are reported (see make_producer)."""
+
+    __slots__ = ("count", "first")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.first: KafkaError | None = None
+
+    def __call__(self, err: KafkaError | None, msg: object) -> None:
+        if err is not None:
+            self.count += 1
+            self.first = self.first or err
+
+
 def produce(bootstrap: str, topic: str, messages: Iterable[tuple[bytes | None, bytes]], rate: float | None = None,
             stop: threading.Event | None = None) -> int:
-    """Send (key, value) pairs, paced to `rate` messages/s when given; returns how many were acknowledged."""
-    producer = make_producer(bootstrap, linger_ms=5)
+    """Send (key, value) pairs, paced to `rate` messages/s when given; returns how many were acknowledged.
+
+    Raises KafkaException when the broker refused a message or some were not acknowledged 30 s after the last.
+    """
+    # a bounded local queue (~25 MB of transactions) is the back-pressure when the broker is slower than the input
+    producer = make_producer(bootstrap, linger_ms=5, client_id="riskmesh-produce",
+                             config={"queue.buffering.max.messages": 50_000})
+    failures = _Failures()
+    send = producer.produce
+    serve = producer.poll
     sent = 0
     started = time.monotonic()
-    futures = []
     try:
         for key, value in messages:
             if stop is not None and stop.is_set():
                 break
-            futures.append(producer.send(topic, key=key, value=value))
+            while True:
+                try:
+                    send(topic, value, key, on_delivery=failures)
+                    break
+                except BufferError:  # the local queue is full: let the broker catch up, never drop
+                    serve(0.05)
+                    if failures.first is not None:  # the broker refuses (or is gone): stop here
+                        raise KafkaException(failures.first) from None
             sent += 1
             if rate:
                 ahead = sent / rate - (time.monotonic() - started)
                 if ahead > 0.005:
+                    serve(0)
                     time.sleep(ahead)
-            if len(futures) >= 5000:
-                producer.flush()
-                for f in futures:
-                    f.get(timeout=30)
-                futures.clear()
-        producer.flush()
-        for f in futures:
-            f.get(timeout=30)
+            elif not sent % 10_000:
+                serve(0)  # delivery reports and client logs
+        left = producer.flush(30)
     finally:
         producer.close(timeout=5)
+    if failures.first is not None:
+        raise KafkaException(failures.first)
+    if left:
+        raise KafkaException(KafkaError(KafkaError._MSG_TIMED_OUT, f"{left} of {sent} messages not acknowledged"))
     return sent
 
 
@@ -104,38 +133,43 @@ class DecisionTap:
             raise TimeoutError("decision tap could not subscribe")
         return self
 
-    def _partitions(self, consumer: KafkaConsumer) -> list[TopicPartition]:
+    def _partitions(self, consumer: Consumer) -> list[TopicPartition]:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
-            tps = [TopicPartition(t, p) for t in self.topics for p in (consumer.partitions_for_topic(t) or ())]
-            if {tp.topic for tp in tps} == set(self.topics):
-                return tps
+            found = {t: partitions_of(consumer, t) for t in self.topics}
+            if all(found.values()):
+                return [TopicPartition(t, p, OFFSET_BEGINNING) for t, parts in found.items() for p in parts]
             time.sleep(0.2)
         raise TimeoutError(f"topics {self.topics} not found")
 
     def _run(self) -> None:
-        consumer = KafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False,
-                                 auto_offset_reset="earliest", group_id=None, fetch_max_wait_ms=50,
-                                 max_partition_fetch_bytes=8 * 1024 * 1024)
+        consumer = make_reader(self.bootstrap, "riskmesh-decision-tap")
+        decisions_topic, dlq_topic = self.topics
         try:
-            tps = self._partitions(consumer)
-            consumer.assign(tps)
-            consumer.seek_to_beginning(*tps)
+            consumer.assign(self._partitions(consumer))
             self._ready.set()
             while not self._stop.is_set():
-                for tp, msgs in consumer.poll(timeout_ms=100, max_records=5000).items():
-                    self._absorb(tp.topic == self.topics[1], msgs)
+                msgs = consumed(consumer.consume(5000, 0.1), "decision tap")
+                if not msgs:
+                    continue
+                decisions: list[bytes] = [m.value() for m in msgs if m.topic() == decisions_topic]  # type: ignore[misc]
+                if decisions:
+                    self._absorb(False, decisions)
+                if len(decisions) < len(msgs):
+                    self._absorb(True, [m.value() for m in msgs if m.topic() == dlq_topic])  # type: ignore[misc]
         finally:
             consumer.close()
 
-    def _absorb(self, is_dlq: bool, msgs: list) -> None:  # type: ignore[type-arg]
+    def _absorb(self, is_dlq: bool, values: list[bytes]) -> None:
+        """Count one topic's record values (decision or dead-letter JSON)."""
         now = time.monotonic()
+        loads = orjson.loads
         with self._lock:
             s = self.stats
             n = 0
-            for m in msgs:
+            for value in values:
                 if is_dlq:
-                    dl = orjson.loads(m.value)
+                    dl = loads(value)
                     if self.prefix and not str(dl.get("key") or "").startswith(self.prefix):
                         continue
                     s.dlq += 1
@@ -143,7 +177,7 @@ class DecisionTap:
                     if len(self.dead) < 10_000:
                         self.dead.append(dl)
                     continue
-                d = orjson.loads(m.value)
+                d = loads(value)
                 tx_id = d["tx_id"]
                 if self.prefix and not tx_id.startswith(self.prefix):
                     continue

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import json
 import logging
 import os
@@ -18,14 +17,15 @@ import time
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
-from kafka.errors import KafkaError
+from confluent_kafka import KafkaException
 from redis.exceptions import RedisError
 
+from riskmesh.contracts.runtime import settle_service_gc
 from riskmesh.contracts.settings import Settings
 from riskmesh.orchestrator.audit import DecisionAuditTrail, RedisAuditLog
 from riskmesh.orchestrator.decision_store import RedisDecisionStore
 from riskmesh.orchestrator.graph import Supervisor
-from riskmesh.orchestrator.kafka_io import BatchConsumer, KafkaEmitter, make_producer
+from riskmesh.orchestrator.kafka_io import LIBRDKAFKA_LOGGER, BatchConsumer, KafkaEmitter, make_producer
 from riskmesh.orchestrator.pipeline import AgentTransport, BatchResult
 from riskmesh.orchestrator.procs import configure_logging, run_until_signalled
 from riskmesh.orchestrator.topology import StackInfo
@@ -66,7 +66,7 @@ class Worker:
         await pool.start()
         redis_client = aioredis.Redis.from_url(self.stack.redis)
         store = RedisDecisionStore(redis_client, self.settings.decision_ttl_s)
-        producer = make_producer(self.stack.kafka)
+        producer = make_producer(self.stack.kafka, client_id=self.worker_id)
         emitter = KafkaEmitter(producer, self.settings.topic_decisions, self.settings.topic_dlq,
                                shadow_topic=self.settings.topic_shadow_decisions)
         transport: AgentTransport = PoolTransport(pool)
@@ -74,14 +74,13 @@ class Worker:
         supervisor = Supervisor(transport, store, emitter, deadline_s=self.settings.agent_deadline_ms / 1000,
                                 max_message_bytes=self.settings.max_message_bytes, audit=audit)
         consumer = BatchConsumer(self.stack.kafka, self.settings, client_id=self.worker_id)
-        gc.collect()  # the wired process is permanent: keep it out of every full GC pass (docs/performance.md)
-        gc.freeze()
+        settle_service_gc()  # permanent state frozen out of the GC, batch-sized thresholds
         assigned: list[str] | None = None
         try:
             while not stop.is_set():
                 try:
                     records = await asyncio.to_thread(consumer.poll_batch)
-                except KafkaError:  # the broker is away: nothing was taken, so nothing is lost; try again
+                except KafkaException:  # the broker is away: nothing was taken, so nothing is lost; try again
                     log.exception("poll failed; retrying")
                     await asyncio.sleep(0.5)
                     continue
@@ -147,7 +146,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--worker-id", default=None)
     args = parser.parse_args(argv)
     settings = Settings()
-    configure_logging(settings.log_level, "kafka", "httpx", "httpx2")
+    configure_logging(settings.log_level, LIBRDKAFKA_LOGGER, "httpx", "httpx2")
     worker_id = args.worker_id or settings.worker_id or f"worker-{socket.gethostname()}-{os.getpid()}"
     stack = StackInfo.read(args.stack)
     run_until_signalled(Worker(settings, stack, worker_id).run)

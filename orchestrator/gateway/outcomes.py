@@ -29,6 +29,7 @@ from riskmesh.contracts.gateway import REVIEW_OUTCOME_MEDIA_TYPE, ReviewOutcome
 from riskmesh.contracts.settings import Settings
 from riskmesh.orchestrator.gateway.payloads import reply_part
 from riskmesh.orchestrator.gateway.tasks import owner_context
+from riskmesh.orchestrator.kafka_io import commit_after, consumed, make_consumer, positions, rewind_to
 
 __all__ = [
     "MemoryReviewLedger",
@@ -196,32 +197,33 @@ class OutcomeFollower:
     """Consumes `riskmesh.review-outcomes` (own consumer group per gateway instance) into the router."""
 
     def __init__(self, bootstrap: str, settings: Settings, router: OutcomeRouter, *, consumer: Any = None) -> None:
-        from kafka import KafkaConsumer
-
         self._router = router
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gateway-outcomes")
-        self._consumer = consumer or KafkaConsumer(
-            settings.topic_review_outcomes, bootstrap_servers=bootstrap,
-            group_id=f"riskmesh-gateway-{settings.gateway_instance_id}", client_id=settings.gateway_instance_id,
-            enable_auto_commit=False, auto_offset_reset="earliest", session_timeout_ms=settings.session_timeout_ms,
-            heartbeat_interval_ms=settings.heartbeat_interval_ms, max_poll_records=500)
+        if consumer is None:
+            consumer = make_consumer(bootstrap, group_id=f"riskmesh-gateway-{settings.gateway_instance_id}",
+                                     client_id=settings.gateway_instance_id, settings=settings)
+            consumer.subscribe([settings.topic_review_outcomes])
+        self._consumer = consumer
 
     def _poll(self) -> list[Any]:
-        polled = self._consumer.poll(timeout_ms=200)
-        return [m for msgs in polled.values() for m in msgs]
+        return consumed(self._consumer.consume(500, 0.2), "review outcomes")
 
     async def step(self) -> int:
         loop = asyncio.get_running_loop()
         messages: Sequence[Any] = await loop.run_in_executor(self._executor, self._poll)
-        for m in messages:
-            try:
-                outcome = ReviewOutcome.model_validate_json(m.value or b"")
-            except ValidationError as exc:
-                log.warning("skipped a bad review outcome: %s", str(exc).splitlines()[0][:300])
-                continue
-            await self._router.handle(outcome)
-        if messages:
-            await loop.run_in_executor(self._executor, self._consumer.commit)
+        try:
+            for m in messages:
+                try:
+                    outcome = ReviewOutcome.model_validate_json(m.value() or b"")
+                except ValidationError as exc:
+                    log.warning("skipped a bad review outcome: %s", str(exc).splitlines()[0][:300])
+                    continue
+                await self._router.handle(outcome)
+        except Exception:  # deliver the batch again (the consumer's position has already moved past it)
+            await loop.run_in_executor(self._executor, rewind_to, self._consumer, positions(messages))
+            raise
+        if messages:  # a refused commit is logged there; the outcomes come again and handling them is idempotent
+            await loop.run_in_executor(self._executor, commit_after, self._consumer, positions(messages))
         return len(messages)
 
     async def run(self, stop: asyncio.Event, retry_s: float = 1.0) -> None:
@@ -233,5 +235,5 @@ class OutcomeFollower:
                     log.exception("handling review outcomes failed; retrying")
                     await asyncio.sleep(retry_s)
         finally:
-            await asyncio.get_running_loop().run_in_executor(self._executor, self._consumer.close, False)
+            await asyncio.get_running_loop().run_in_executor(self._executor, self._consumer.close)
             self._executor.shutdown(wait=False)

@@ -34,7 +34,7 @@ from riskmesh.orchestrator.gateway.server import GatewayServer
 from riskmesh.orchestrator.gateway.tasks import RedisPushConfigStore, RedisTaskStore
 from riskmesh.orchestrator.gateway.usecases import Explainer, FeedbackDesk, McpActionLog
 from riskmesh.orchestrator.graph import Supervisor
-from riskmesh.orchestrator.kafka_io import KafkaEmitter, make_producer
+from riskmesh.orchestrator.kafka_io import LIBRDKAFKA_LOGGER, KafkaEmitter, make_producer
 from riskmesh.orchestrator.procs import configure_logging, run_until_signalled
 from riskmesh.orchestrator.review.labels import KafkaLabelSink
 from riskmesh.orchestrator.topology import StackInfo
@@ -80,7 +80,7 @@ async def _parts(settings: Settings, stack: StackInfo) -> AsyncIterator[dict[str
     async_redis = aioredis.Redis(connection_pool=aioredis.BlockingConnectionPool.from_url(
         stack.redis, max_connections=512, timeout=10))
     sync_redis = redis.Redis.from_url(stack.redis)
-    producer = make_producer(stack.kafka)
+    producer = make_producer(stack.kafka, client_id=f"gateway-{s.gateway_instance_id}")
     labels = KafkaLabelSink.connect(stack.kafka, s.topic_labels)
     actions_url = {name: url for name, url in stack.mcp.items() if name == "risk-actions"}
     tools = McpToolCaller(urls=actions_url, caller="gateway", token=s.mcp_token.get_secret_value())
@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--public-url", default=None, help="base URL on the card when behind a proxy")
     args = parser.parse_args(argv)
     settings = Settings()
-    configure_logging(settings.log_level, "kafka", "httpx", "httpx2")
+    configure_logging(settings.log_level, LIBRDKAFKA_LOGGER, "httpx", "httpx2")
     stack = StackInfo.read(args.stack)
     host = args.host or settings.host
     run_until_signalled(lambda stop: run_gateway(settings, stack, host, args.port, args.grpc_port, args.public_url,

@@ -2,7 +2,7 @@
 
 At-least-once: offsets are committed only after `open_many` checkpointed the threads; opening is idempotent
 per alert id, so a redelivered decision changes nothing. A bad record is logged and skipped, never fatal.
-The blocking kafka-python consumer lives on one dedicated thread; the asyncio loop only awaits it.
+The blocking librdkafka consumer lives on one dedicated thread; the asyncio loop only awaits it.
 """
 
 from __future__ import annotations
@@ -15,12 +15,11 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import orjson
-from kafka import KafkaConsumer
 from pydantic import ValidationError
 
 from riskmesh.contracts import Decision
 from riskmesh.contracts.settings import Settings
-from riskmesh.orchestrator.kafka_io import commit_after, rewind_to
+from riskmesh.orchestrator.kafka_io import Position, commit_after, consumed, make_consumer, positions, rewind_to
 from riskmesh.orchestrator.review.graph import ReviewTicket
 
 __all__ = ["DecisionFollower", "FollowerStats", "ReviewOpener", "tickets_from"]
@@ -81,44 +80,38 @@ class DecisionFollower:
         self._retry_s = retry_s
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="review-follower")
         self.stats = FollowerStats()
-        self._consumer = consumer or KafkaConsumer(
-            settings.topic_decisions,
-            bootstrap_servers=bootstrap,
-            group_id=settings.review_consumer_group,
-            client_id=client_id,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            session_timeout_ms=settings.session_timeout_ms,
-            heartbeat_interval_ms=settings.heartbeat_interval_ms,
-            max_poll_records=max_batch,
-            max_poll_interval_ms=300_000,
-        )
+        if consumer is None:
+            consumer = make_consumer(bootstrap, group_id=settings.review_consumer_group, client_id=client_id,
+                                     settings=settings)
+            consumer.subscribe([settings.topic_decisions])
+        self._consumer = consumer
 
     async def _on_thread(self, fn: Any, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
 
-    def _poll(self) -> list[Any]:
-        polled = self._consumer.poll(timeout_ms=200, max_records=self._max_batch)
-        return [m for msgs in polled.values() for m in msgs]
+    def _poll(self) -> tuple[list[bytes | None], list[Position]]:
+        """Up to max_batch decision records (waiting at most 200 ms): their values and where they came from."""
+        messages = consumed(self._consumer.consume(self._max_batch, 0.2), "decision follower")
+        return [m.value() for m in messages], positions(messages)
 
     async def step(self) -> int:
         """One poll: open the reviews it holds, then commit. Returns the records handled (0 when idle)."""
-        messages = await self._on_thread(self._poll)
-        if not messages:
+        values, where = await self._on_thread(self._poll)
+        if not values:
             return 0
-        tickets = tickets_from((m.value for m in messages), self.stats)
+        tickets = tickets_from(values, self.stats)
         if tickets:
             try:
                 self.stats.opened += await self._opener.open_many(tickets)
             except Exception:  # top of the loop: keep following, redeliver this batch
                 self.stats.failed_batches += 1
                 log.exception("could not open %d reviews; the batch will be delivered again", len(tickets))
-                await self._on_thread(rewind_to, self._consumer, messages)
+                await self._on_thread(rewind_to, self._consumer, where)
                 await asyncio.sleep(self._retry_s)
                 return 0
         # a refused commit (a rebalance moved the partitions) is logged there: their new owner re-opens (idempotent)
-        await self._on_thread(commit_after, self._consumer, messages)
-        return len(messages)
+        await self._on_thread(commit_after, self._consumer, where)
+        return len(values)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Follow until `stop` is set, then close the consumer (uncommitted records are delivered again)."""
@@ -126,5 +119,5 @@ class DecisionFollower:
             while not stop.is_set():
                 await self.step()
         finally:
-            await self._on_thread(self._consumer.close, False)
+            await self._on_thread(self._consumer.close)
             self._executor.shutdown(wait=False)

@@ -62,8 +62,8 @@ class MemoryLabelSink:
 class KafkaLabelSink:
     """Publishes LabelRecord JSON to `riskmesh.labels` keyed by tx_id; returns once every send is acknowledged.
 
-    The producer should wait for all in-sync replicas (`make_producer(bootstrap, acks="all")`): a label is
-    written once per disposition and nothing re-derives it.
+    The producer (an AckedProducer) should wait for all in-sync replicas (`make_producer(bootstrap, acks="all")`):
+    a label is written once per disposition and nothing re-derives it.
     """
 
     def __init__(self, producer: Any, topic: str = "riskmesh.labels", timeout_s: float = 30.0) -> None:
@@ -75,14 +75,12 @@ class KafkaLabelSink:
     def connect(cls, bootstrap: str, topic: str = "riskmesh.labels", timeout_s: float = 30.0) -> KafkaLabelSink:
         from riskmesh.orchestrator.kafka_io import make_producer
 
-        return cls(make_producer(bootstrap, acks="all", linger_ms=0), topic, timeout_s)
+        return cls(make_producer(bootstrap, acks="all", linger_ms=0, client_id="riskmesh-labels"), topic, timeout_s)
 
     def _send(self, labels: Sequence[LabelRecord]) -> None:
-        futures = [self._producer.send(self._topic, key=r.tx_id.encode(), value=r.model_dump_json().encode())
-                   for r in labels]
-        self._producer.flush(timeout=self._timeout)
-        for f in futures:
-            f.get(timeout=self._timeout)  # raises KafkaError if the broker refused it
+        # raises KafkaException if the broker refused one or they were not all acknowledged in time
+        self._producer.produce_all([(self._topic, r.tx_id.encode(), r.model_dump_json().encode()) for r in labels],
+                                   self._timeout)
 
     async def publish(self, labels: Sequence[LabelRecord]) -> None:
         if labels:
@@ -105,14 +103,12 @@ class KafkaOutcomeSink:
                 timeout_s: float = 30.0) -> KafkaOutcomeSink:
         from riskmesh.orchestrator.kafka_io import make_producer
 
-        return cls(make_producer(bootstrap, acks="all", linger_ms=0), topic, timeout_s)
+        return cls(make_producer(bootstrap, acks="all", linger_ms=0, client_id="riskmesh-outcomes"), topic,
+                   timeout_s)
 
     def _send(self, outcomes: Sequence[ReviewOutcome]) -> None:
-        futures = [self._producer.send(self._topic, key=o.alert_id.encode(), value=o.model_dump_json().encode())
-                   for o in outcomes]
-        self._producer.flush(timeout=self._timeout)
-        for f in futures:
-            f.get(timeout=self._timeout)
+        self._producer.produce_all([(self._topic, o.alert_id.encode(), o.model_dump_json().encode())
+                                    for o in outcomes], self._timeout)
 
     async def publish(self, outcomes: Sequence[ReviewOutcome]) -> None:
         if outcomes:
@@ -154,33 +150,33 @@ def export_labels(bootstrap: str, topic: str, out: Path, idle_s: float = 3.0,
     The end is when no record arrived for `idle_s` (tansu's end offsets are unreliable). Bad records are
     logged and skipped.
     """
-    from kafka import KafkaConsumer, TopicPartition
+    from confluent_kafka import OFFSET_BEGINNING, TopicPartition
 
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
-                             client_id="riskmesh-labels-export")
+    from riskmesh.orchestrator.kafka_io import consumed, make_reader, partitions_of
+
+    consumer = make_reader(bootstrap, "riskmesh-labels-export")
     records: list[LabelRecord] = []
     skipped = 0
     try:
         deadline = time.monotonic() + timeout_s
-        partitions = consumer.partitions_for_topic(topic)
+        partitions = partitions_of(consumer, topic)
         while not partitions and time.monotonic() < deadline:
             time.sleep(0.2)
-            partitions = consumer.partitions_for_topic(topic)
+            partitions = partitions_of(consumer, topic)
         if not partitions:
             raise RuntimeError(f"topic {topic} not found on {bootstrap}")
-        assigned = [TopicPartition(topic, p) for p in sorted(partitions)]
-        consumer.assign(assigned)
-        consumer.seek_to_beginning(*assigned)
+        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
         last = time.monotonic()
         while time.monotonic() - last < idle_s and time.monotonic() < deadline:
-            for msgs in consumer.poll(timeout_ms=200).values():
+            msgs = consumed(consumer.consume(500, 0.2), "labels export")
+            if msgs:
                 last = time.monotonic()
-                for m in msgs:
-                    try:
-                        records.append(LabelRecord.model_validate_json(m.value))
-                    except ValidationError:
-                        skipped += 1
-                        log.warning("skipped a bad label record at %s[%d]@%d", topic, m.partition, m.offset)
+            for m in msgs:
+                try:
+                    records.append(LabelRecord.model_validate_json(m.value() or b""))
+                except ValidationError:
+                    skipped += 1
+                    log.warning("skipped a bad label record at %s[%d]@%d", topic, m.partition(), m.offset())
     finally:
         consumer.close()
     latest = latest_labels(records)

@@ -26,6 +26,7 @@ import uvicorn
 from riskmesh.contracts.settings import Settings
 from riskmesh.orchestrator.audit import RedisAuditLog
 from riskmesh.orchestrator.decision_store import RedisDecisionStore
+from riskmesh.orchestrator.kafka_io import LIBRDKAFKA_LOGGER
 from riskmesh.orchestrator.procs import configure_logging, run_until_signalled
 from riskmesh.orchestrator.review.desk import Desk
 from riskmesh.orchestrator.review.follower import DecisionFollower
@@ -148,7 +149,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--stack", required=True, help="path of the stack.json written by the launcher")
     args = parser.parse_args(argv)
     settings = Settings()
-    configure_logging(settings.log_level, "kafka", "httpx", "aiosqlite")
+    configure_logging(settings.log_level, LIBRDKAFKA_LOGGER, "httpx", "aiosqlite")
     stack = StackInfo.read(args.stack)
     run_until_signalled(ReviewService(settings, stack).run)
 

@@ -58,8 +58,7 @@ async def test_review_decisions_open_reviews_and_dispositions_come_back_as_expor
     bootstrap, settings = broker
     producer = make_producer(bootstrap)
     values = [decision(i, "review" if i % 3 == 0 else "pass") for i in range(30)] + [b"not json"]
-    for f in [producer.send(settings.topic_decisions, key=str(i).encode(), value=v) for i, v in enumerate(values)]:
-        f.get(timeout=10)
+    producer.produce_all([(settings.topic_decisions, str(i).encode(), v) for i, v in enumerate(values)], 10)
     producer.close()
 
     sink = KafkaLabelSink.connect(bootstrap, settings.topic_labels)

@@ -30,7 +30,11 @@ def test_every_transaction_gets_one_explainable_decision_and_every_agent_and_mcp
 
 
 def test_decisions_carry_verdicts_reasons_and_versions(running):
-    from kafka import KafkaConsumer, TopicPartition
+    import time
+
+    from confluent_kafka import OFFSET_BEGINNING, TopicPartition
+
+    from riskmesh.orchestrator.kafka_io import make_reader, partitions_of
 
     prefix = running.send(50)
     tap = running.tap(prefix)
@@ -38,12 +42,17 @@ def test_decisions_carry_verdicts_reasons_and_versions(running):
         assert tap.wait_for(50, timeout_s=60)
     finally:
         tap.stop()
-    consumer = KafkaConsumer(bootstrap_servers=running.info.kafka, group_id=None, auto_offset_reset="earliest",
-                             consumer_timeout_ms=3000)
-    parts = consumer.partitions_for_topic(running.settings.topic_decisions)
-    consumer.assign([TopicPartition(running.settings.topic_decisions, p) for p in parts])
-    found = [Decision.model_validate_json(m.value) for m in consumer
-             if orjson.loads(m.value)["tx_id"].startswith(prefix)]
+    topic = running.settings.topic_decisions
+    consumer = make_reader(running.info.kafka, "test-decisions-read")
+    consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions_of(consumer, topic)])
+    found: list[Decision] = []
+    idle_since = time.monotonic()
+    while time.monotonic() - idle_since < 3:  # the end of the topic: 3 s without a record
+        msgs = [m for m in consumer.consume(500, 0.2) if m.error() is None]
+        if msgs:
+            idle_since = time.monotonic()
+        found += [Decision.model_validate_json(m.value()) for m in msgs
+                  if orjson.loads(m.value())["tx_id"].startswith(prefix)]
     consumer.close()
     assert len(found) == 50
     for d in found:

@@ -43,13 +43,13 @@ class _CopyingTap(DecisionTap):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.copies: dict[str, list[bytes]] = defaultdict(list)
 
-    def _absorb(self, is_dlq: bool, msgs: list) -> None:  # type: ignore[type-arg]
+    def _absorb(self, is_dlq: bool, values: list[bytes]) -> None:
         if not is_dlq:
-            for m in msgs:
-                tx_id = orjson.loads(m.value)["tx_id"]
+            for value in values:
+                tx_id = orjson.loads(value)["tx_id"]
                 if tx_id.startswith(self.prefix):
-                    self.copies[tx_id].append(m.value)
-        super()._absorb(is_dlq, msgs)
+                    self.copies[tx_id].append(value)
+        super()._absorb(is_dlq, values)
 
 
 @pytest.fixture

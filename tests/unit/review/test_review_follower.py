@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from kafka import TopicPartition
-from kafka.errors import RebalanceInProgressError
+from confluent_kafka import KafkaError, KafkaException, TopicPartition
 from langgraph.checkpoint.memory import InMemorySaver
 from review_graph_doubles import FakeActionAgent
 
@@ -28,12 +26,26 @@ def decision(tx_id: str, outcome: str, alert_id: str | None = None) -> bytes:
                     alert_id=alert_id).model_dump_json().encode()
 
 
-@dataclass
 class Msg:
-    value: bytes | None
-    offset: int
-    partition: int = 0
-    topic: str = TOPIC
+    """What confluent_kafka.Consumer.consume returns: accessors are methods."""
+
+    def __init__(self, value: bytes | None, offset: int, partition: int = 0, topic: str = TOPIC) -> None:
+        self._value, self._offset, self._partition, self._topic = value, offset, partition, topic
+
+    def value(self) -> bytes | None:
+        return self._value
+
+    def offset(self) -> int:
+        return self._offset
+
+    def partition(self) -> int:
+        return self._partition
+
+    def topic(self) -> str:
+        return self._topic
+
+    def error(self) -> None:
+        return None
 
 
 class FakeConsumer:
@@ -44,27 +56,22 @@ class FakeConsumer:
         self.closed = False
         self.all_committed = threading.Event()
 
-    def poll(self, timeout_ms: int, max_records: int) -> dict:
-        if not self.batches:
-            return {}
-        batch = self.batches.pop(0)
-        out: dict[TopicPartition, list[Msg]] = {}
-        for m in batch:
-            out.setdefault(TopicPartition(m.topic, m.partition), []).append(m)
-        return out
+    def consume(self, num_messages: int, timeout: float) -> list[Msg]:
+        return self.batches.pop(0)[:num_messages] if self.batches else []
 
-    def commit(self, offsets: dict) -> None:
-        self.commits.append({tp: o.offset for tp, o in offsets.items()})
+    def commit(self, offsets: list[TopicPartition], asynchronous: bool = True) -> list[TopicPartition]:
+        self.commits.append({TopicPartition(tp.topic, tp.partition): tp.offset for tp in offsets})
         if not self.batches:
             self.all_committed.set()
+        return offsets
 
-    def assignment(self) -> set:
-        return {TopicPartition(TOPIC, 0), TopicPartition(TOPIC, 1)}
+    def assignment(self) -> list[TopicPartition]:
+        return [TopicPartition(TOPIC, 0), TopicPartition(TOPIC, 1)]
 
-    def seek(self, tp: TopicPartition, offset: int) -> None:
-        self.seeks.append((tp, offset))
+    def seek(self, tp: TopicPartition) -> None:
+        self.seeks.append((TopicPartition(tp.topic, tp.partition), tp.offset))
 
-    def close(self, autocommit: bool = True) -> None:
+    def close(self) -> None:
         self.closed = True
 
 
@@ -126,8 +133,8 @@ async def test_run_follows_until_stopped_and_closes_the_consumer():
 
 async def test_a_commit_refused_by_a_rebalance_is_not_fatal_the_batch_counts_as_handled():
     class Rebalancing(FakeConsumer):
-        def commit(self, offsets: dict) -> None:
-            raise RebalanceInProgressError("the group is rebalancing")
+        def commit(self, offsets: list[TopicPartition], asynchronous: bool = True) -> list[TopicPartition]:
+            raise KafkaException(KafkaError(KafkaError.REBALANCE_IN_PROGRESS, "the group is rebalancing"))
 
     graph = ReviewGraph(InMemorySaver(), FakeActionAgent(), MemoryLabelSink())
     consumer = Rebalancing([[Msg(decision("T-2", "review", "AL-2"), 3)]])

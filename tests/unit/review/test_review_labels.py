@@ -26,29 +26,24 @@ def test_a_label_carries_the_disposition_its_alert_and_the_analyst():
         "T-0001", True, "freeze", "AL-0001", "bob", "analyst")
 
 
-class FakeFuture:
-    def get(self, timeout: float) -> None:
-        return None
-
-
 class FakeProducer:
+    """The part of AckedProducer the sink uses: produce_all returns once every record is acknowledged."""
+
     def __init__(self) -> None:
-        self.sent: list[tuple[str, bytes, bytes]] = []
-        self.flushed = 0
+        self.sent: list[tuple[str, bytes | None, bytes]] = []
+        self.calls = 0
 
-    def send(self, topic: str, key: bytes, value: bytes) -> FakeFuture:
-        self.sent.append((topic, key, value))
-        return FakeFuture()
-
-    def flush(self, timeout: float) -> None:
-        self.flushed += 1
+    def produce_all(self, records, timeout_s: float = 30.0) -> int:
+        self.calls += 1
+        self.sent.extend(records)
+        return len(self.sent)
 
 
 async def test_the_kafka_sink_sends_label_json_keyed_by_tx_id_and_waits_for_the_acks():
     producer = FakeProducer()
     await KafkaLabelSink(producer, "riskmesh.labels").publish([label_for(resolution(3, "release"))])
     [(topic, key, value)] = producer.sent
-    assert (topic, key, producer.flushed) == ("riskmesh.labels", b"T-0003", 1)
+    assert (topic, key, producer.calls) == ("riskmesh.labels", b"T-0003", 1)
     assert LabelRecord.model_validate_json(value).is_fraud is False
 
 
