@@ -60,6 +60,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--mcp-token", default=None, help="MCP bearer token (default: $RISKMESH_MCP_TOKEN)")
     parser.add_argument("--version", default=None, help="version on the agent card (default: package version)")
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    parser.add_argument("--reference-cache-s", type=float,
+                        default=float(os.environ.get("RISKMESH_REFERENCE_CACHE_S", "60")),
+                        help="seconds an agent keeps reference answers (default: $RISKMESH_REFERENCE_CACHE_S or 60)")
     args = parser.parse_args(argv)
     args.token = args.token or os.environ.get("RISKMESH_A2A_TOKEN")
     args.mcp_token = args.mcp_token or os.environ.get("RISKMESH_MCP_TOKEN", "")
@@ -80,11 +83,13 @@ async def run(args: argparse.Namespace) -> None:
     # Imported here: the agents and their MCP client are wired per process, not at import time.
     from riskmesh.agents.mcp_client import McpToolCaller
     from riskmesh.agents.registry import MCP_SERVERS_FOR_AGENT, build_agent
+    from riskmesh.agents.tool_cache import CachingToolCaller
 
     # least privilege: of the MCP endpoints offered, keep those this agent kind may reach
     allowed = set(MCP_SERVERS_FOR_AGENT.get(args.agent, ()))
     urls = {name: url for name, url in args.mcp if name in allowed}
-    tools = McpToolCaller(urls=urls, caller=args.agent, token=args.mcp_token)
+    tools = CachingToolCaller(McpToolCaller(urls=urls, caller=args.agent, token=args.mcp_token),
+                              ttl_s=args.reference_cache_s)
     try:
         agent = await _maybe_await(build_agent(args.agent, tools))
         settle_service_gc()  # permanent state frozen out of the GC, batch-sized thresholds

@@ -11,7 +11,7 @@ validated, in one serialisation and without validating them again (docs/performa
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Literal
 
@@ -171,6 +171,7 @@ class ActionResponse(RiskmeshModel):
 
 
 _TRANSACTIONS = TypeAdapter(list[Transaction])
+_TRANSACTION = TypeAdapter(Transaction)
 _VERDICTS = TypeAdapter(dict[str, list[ScoredVerdict]])
 _DECISIONS = TypeAdapter(list[AggregatedDecision])
 _TIME = TypeAdapter(UtcDatetime)
@@ -188,9 +189,18 @@ def _json_object(**members: bytes) -> bytes:
     return b"{" + b",".join(b'"' + name.encode() + b'":' + value for name, value in members.items()) + b"}"
 
 
-def assess_request_json(batch_id: str, transactions: Sequence[Transaction]) -> bytes:
-    """An AssessBatchRequest as JSON: the batch in one serialisation, shared by every analysis agent."""
-    return _json_object(batch_id=_STR.dump_json(batch_id), transactions=_TRANSACTIONS.dump_json(list(transactions)))
+def assess_request_json(
+    batch_id: str, transactions: Sequence[Transaction], raw: Mapping[str, bytes] | None = None
+) -> bytes:
+    """An AssessBatchRequest as JSON: the batch in one serialisation, shared by every analysis agent.
+
+    `raw`: tx_id ▶ the JSON text a transaction arrived as, already validated as that Transaction (and without a
+    label): it is passed on as it came instead of being written again.
+    """
+    if not raw:
+        return _json_object(batch_id=_STR.dump_json(batch_id), transactions=_TRANSACTIONS.dump_json(list(transactions)))
+    parts = [raw.get(t.tx_id) or _TRANSACTION.dump_json(t) for t in transactions]
+    return _json_object(batch_id=_STR.dump_json(batch_id), transactions=b"[" + b",".join(parts) + b"]")
 
 
 def aggregation_request_json(

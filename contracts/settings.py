@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     a2a_binding: Literal["grpc", "jsonrpc", "http_json"] = "grpc"
     a2a_token: SecretStr = SecretStr("riskmesh-dev-token")
     mcp_token: SecretStr = SecretStr("riskmesh-dev-mcp-token")
+    reference_cache_s: float = Field(default=60.0, ge=0, le=86400)
+    """How long an agent keeps reference answers (customer and account records, name screening) before asking
+    the MCP server again (agents/tool_cache.py); 0 asks every batch."""
 
     # Synthetic world used by `make run`, demo and bench
     world_seed: int = 7

@@ -80,7 +80,7 @@ class ActionRecord:
                 and (e is None or not (e.hit or e.hold or e.unhold or e.freeze)))
 
     def inert_result(self) -> dict[str, Any]:
-        result = {"actions": [], "alert_id": self.result.get("alert_id")}
+        result: dict[str, Any] = {"actions": [], "alert_id": self.result.get("alert_id")}
         return result | {"controls": []} if self.effects is not None else result
 
     @property

@@ -208,8 +208,8 @@ class MemoryGraphStore:
                 del table[key]
         for key in [k for k, flows in self._flows.items() if not _live_flows(flows, day)]:
             del self._flows[key]
-        for key in [k for k, pair in self._pairs.items() if pair[2] < cutoff]:
-            del self._pairs[key]
+        for pair_key in [k for k, pair in self._pairs.items() if pair[2] < cutoff]:
+            del self._pairs[pair_key]
         self._bad_distance = {node: (0, node) for node in self.bad}
         self._relax(self.bad)
 

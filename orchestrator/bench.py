@@ -29,7 +29,8 @@ __all__ = ["bench_stream", "inprocess_ceiling"]
 async def inprocess_ceiling(settings: Settings, redis_url: str, messages: list[tuple[bytes, bytes]]) -> float:
     """Decisions per second of the same analytics with the protocols bypassed (in-process MCP, no A2A)."""
     pipeline = InProcessPipeline(ensure_world(settings), redis_url, MemoryDecisionStore(), NullEmitter(),
-                                 deadline_s=settings.agent_deadline_ms / 1000)
+                                 deadline_s=settings.agent_deadline_ms / 1000,
+                                 reference_cache_s=settings.reference_cache_s)
     settle_service_gc()  # permanent state frozen out of the GC, batch-sized thresholds
     size = settings.batch_max_size
     now_ms = time.time() * 1000

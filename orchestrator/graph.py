@@ -66,6 +66,7 @@ class BatchState(TypedDict, total=False):
     batch_id: str
     records: list[InboundRecord]
     transactions: list[Transaction]
+    raw: dict[str, bytes]
     ingest_ms: dict[str, float]
     dead_letters: list[tuple[InboundRecord, DeadLetter]]
     replays: list[tuple[str, bytes]]
@@ -137,6 +138,7 @@ class Supervisor:
 
     async def _validate(self, state: BatchState) -> dict[str, Any]:
         txs: dict[str, Transaction] = {}
+        raw: dict[str, bytes] = {}
         ingest: dict[str, float] = {}
         dead: list[tuple[InboundRecord, DeadLetter]] = []
         skipped = 0
@@ -151,13 +153,15 @@ class Supervisor:
             if tx.tx_id in txs:
                 skipped += 1
                 continue
+            if tx.label is None:  # as it came: the analysis agents get these very bytes (a label is never sent)
+                raw[tx.tx_id] = rec.value
             txs[tx.tx_id] = tx.without_label()
             ingest[tx.tx_id] = rec.ingest_ms
         known = await self.store.lookup(list(txs))
         replays = [(t, s.payload) for t, s in known.items() if not s.emitted]
         skipped += sum(1 for s in known.values() if s.emitted)
         fresh = [tx for t, tx in txs.items() if t not in known]
-        return {"transactions": fresh, "ingest_ms": ingest, "dead_letters": dead, "replays": replays,
+        return {"transactions": fresh, "raw": raw, "ingest_ms": ingest, "dead_letters": dead, "replays": replays,
                 "skipped": skipped}
 
     def _dead_letter(self, rec: InboundRecord, exc: ContractError) -> DeadLetter:
@@ -179,7 +183,7 @@ class Supervisor:
         txs = state["transactions"]
         if not txs:
             return "emit"
-        payload = assess_request_json(state["batch_id"], txs)
+        payload = assess_request_json(state["batch_id"], txs, state.get("raw"))
         return [
             Send("analyse", AnalyseTask(agent=a, batch_id=state["batch_id"], transactions=txs, payload=payload))
             for a in self.analysis_agents

@@ -47,14 +47,17 @@ class InProcessPipeline:
     """Builds every MCP server and agent in this process around one Redis; `supervisor` decides batches."""
 
     def __init__(self, world_dir: Path | None, redis_url: str | None, store: DecisionStore, emitter: Emitter,
-                 deadline_s: float, **agent_options: Any) -> None:
+                 deadline_s: float, reference_cache_s: float = 0.0, **agent_options: Any) -> None:
+        """`reference_cache_s`: agents keep reference answers this long, as a served agent does (0: off)."""
         from riskmesh.agents.mcp_client import McpToolCaller
         from riskmesh.agents.registry import AGENT_KINDS, MCP_SERVERS_FOR_AGENT, build_agent
+        from riskmesh.agents.tool_cache import CachingToolCaller
         from riskmesh.mcp_servers.serve import build_servers
 
         self.redis = aioredis.Redis.from_url(redis_url) if redis_url else None
         servers = build_servers(world_dir, self.redis)
-        self.callers = {k: McpToolCaller.in_process({s: servers[s] for s in MCP_SERVERS_FOR_AGENT[k]}, caller=k)
+        self.callers = {k: CachingToolCaller(McpToolCaller.in_process({s: servers[s] for s in MCP_SERVERS_FOR_AGENT[k]},
+                                                                      caller=k), ttl_s=reference_cache_s)
                         for k in AGENT_KINDS}
         self.agents = {k: build_agent(k, self.callers[k], **agent_options.get(k, {})) for k in AGENT_KINDS}
         self.supervisor = Supervisor(InProcessTransport(self.agents), store, emitter, deadline_s=deadline_s)
