@@ -262,7 +262,7 @@ class Supervisor:
                 fresh[tx.tx_id] = decision.model_dump_json().encode()
         if self.audit is not None and result.decisions:
             # before recording: a failure here retries the batch and the decisions are made (and audited) again
-            await self.audit.decisions_made(result.decisions)
+            await self.audit.decisions_made(result.decisions, fresh, state["batch_id"])
         stored = await self.store.record(fresh)
         to_send = list(stored.items()) + list(state.get("replays", []))
         result.replayed = len(state.get("replays", [])) + sum(1 for t in fresh if stored[t] != fresh[t])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -52,9 +52,12 @@ class Emitter(Protocol):
 
 
 class DecisionAudit(Protocol):
-    """Where the supervisor records that it made decisions (the hash-chained audit trail in production)."""
+    """Where the supervisor records that it made decisions (the hash-chained audit trail in production).
 
-    async def decisions_made(self, decisions: list[Decision]) -> None: ...
+    `stored`: tx_id ▶ the Decision JSON as it will be stored and emitted (what the trail binds by digest)."""
+
+    async def decisions_made(self, decisions: list[Decision], stored: Mapping[str, bytes], batch_id: str) -> None:
+        ...
 
 
 @dataclass(frozen=True, slots=True)

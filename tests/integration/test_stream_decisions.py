@@ -99,7 +99,9 @@ def test_the_same_transactions_sent_twice_yield_one_decision_each(running):
 
 
 def test_decisions_are_in_the_hash_chained_audit_trail_and_it_verifies(running):
-    from riskmesh.orchestrator.audit import RedisAuditLog
+    import redis
+
+    from riskmesh.orchestrator.audit import RedisAuditLog, decision_digest
 
     prefix = running.send(100)
     tap = running.tap(prefix)
@@ -108,7 +110,15 @@ def test_decisions_are_in_the_hash_chained_audit_trail_and_it_verifies(running):
     finally:
         tap.stop()
     log = RedisAuditLog.from_url(running.info.redis)
-    subjects = {e.subject for e in log.events() if e.action == "decision.made"}
-    assert {s for s in subjects if s.startswith(f"tx:{prefix}")} == {f"tx:{t}" for t in tap.seen}
+    audited = {tx_id: digest for e in log.events() if e.action == "decisions.made"
+               for tx_id, _, digest in e.details["decisions"]}
+    assert {t for t in audited if t.startswith(prefix)} == set(tap.seen)
+    store = redis.Redis.from_url(running.info.redis)
+    try:  # each audited digest is the one of the decision as stored
+        for tx_id in list(tap.seen)[:20]:
+            stored = store.get(f"riskmesh:decision:{tx_id}")
+            assert stored is not None and decision_digest(stored) == audited[tx_id]
+    finally:
+        store.close()
     result = log.verify()
     assert result.ok, result

@@ -46,7 +46,9 @@ PINNED_HASHES = [
     "e5e826abe742e08eea7b761d89e75a245facd47e2e58e8fb56dd5fc9884d96d8",
     "4cddcb799bf3af60e4bb0f6a6460a4e76e225e957843d00365553fea66a8608e",
     "9b773eeb3f1297412809275c448d3c6d3f1443e0985be28273e468ecb78e4931",
-    "d832f5ef56f6f8ed57510dec94bd61d337cf4c0e9d5aadd4811742edf4e60a73",
+    # the batch's decisions.made event (one per batch since docs/decisions/0003's batch events; the per-decision
+    # decision.made event it replaced hashed to d832f5ef…0a73 and stored chains holding it still verify)
+    "9e13fbde9d0fe5c4c3c93b697276ac1f544875c82571d7b3dbbdf204ec24ceb5",
 ]
 STORED_BEFORE = [  # the first and last events exactly as the original implementation stored them
     '{"seq":1,"event_id":"00000000000000000000000000000001","at":"2026-01-02T03:04:05.007Z","actor":"analyst-1",'
@@ -71,7 +73,8 @@ def deterministic(monkeypatch: pytest.MonkeyPatch) -> Iterator[MemoryAuditLog]:
 
 def test_known_events_hash_to_the_pinned_values(deterministic: MemoryAuditLog) -> None:
     events = deterministic.append_many(ENTRIES)
-    asyncio.run(DecisionAuditTrail(deterministic, "orchestrator:w1").decisions_made([DECISION]))
+    stored = {DECISION.tx_id: DECISION.model_dump_json().encode()}
+    asyncio.run(DecisionAuditTrail(deterministic, "orchestrator:w1").decisions_made([DECISION], stored, "b-1"))
     events += list(deterministic.events(len(events) + 1))
     assert [e.hash for e in events] == PINNED_HASHES
     assert [e.hash for e in deterministic.events()] == PINNED_HASHES

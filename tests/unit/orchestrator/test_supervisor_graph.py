@@ -189,14 +189,18 @@ async def test_duplicate_tx_ids_inside_one_batch_are_decided_once(parts):
 
 
 async def test_every_new_decision_is_written_to_the_audit_trail_once():
-    from riskmesh.orchestrator.audit import DecisionAuditTrail, MemoryAuditLog
+    from riskmesh.orchestrator.audit import DecisionAuditTrail, MemoryAuditLog, decision_digest
 
     log = MemoryAuditLog()
     sup = Supervisor(FakeAgents(), MemoryDecisionStore(), ListEmitter(), deadline_s=0.2,
                      audit=DecisionAuditTrail(log, actor="orchestrator:test"))
+    emitter = sup.emitter
     await sup.run(_records(5))
     await sup.run(_records(5))  # redelivered: nothing new is decided, nothing new is audited
-    events = list(log.events())
-    assert [e.subject for e in events] == [f"tx:T-{i:06d}" for i in range(5)]
-    assert all(e.action == "decision.made" and e.details["policy_version"] == "policy-test" for e in events)
+    [event] = list(log.events())
+    assert event.action == "decisions.made" and event.subject.startswith("batch:")
+    assert event.details["policy_versions"] == ["policy-test"] and event.details["count"] == 5
+    emitted = dict(emitter.decisions)  # type: ignore[attr-defined]
+    assert event.details["decisions"] == [[f"T-{i:06d}", "pass", decision_digest(emitted[f"T-{i:06d}"])]
+                                          for i in range(5)]  # bound to the very JSON emitted
     assert log.verify().ok
