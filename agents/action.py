@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from riskmesh.agents._common import iso_utc
+from riskmesh.agents._common import batch_json, iso_utc
 from riskmesh.agents.base import ToolCaller, ToolCallError
 from riskmesh.contracts import (
     ActionOutcome,
@@ -60,7 +60,8 @@ class ActionAgentImpl:
         failure = ""
         if items:
             try:
-                answer = await self.tools.call("risk-actions", "apply_decisions_batch", {"items": items})
+                answer = await self.tools.call("risk-actions", "apply_decisions_batch",
+                                               {"items_json": batch_json(items)})
             except ToolCallError as exc:
                 failure = str(exc)
             else:

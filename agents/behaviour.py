@@ -16,6 +16,7 @@ from typing import Any
 from riskmesh.agents._common import (
     INBOUND_TYPES,
     VerdictBuilder,
+    batch_json,
     counterparty,
     feature_request,
     fetch,
@@ -54,7 +55,7 @@ class BehaviourAgent:
     async def assess(self, transactions: list[Transaction]) -> list[AgentVerdict]:
         if not transactions:
             return []
-        arguments = {"transactions": [feature_request(t) for t in transactions], "observe": True}
+        arguments = {"transactions_json": batch_json([feature_request(t) for t in transactions]), "observe": True}
         features = await fetch(self.tools, self.name, "transactions", "features_batch", arguments, "features")
         return [self._one(t, features.get(t.tx_id) or {}) for t in transactions]
 

@@ -25,6 +25,7 @@ from typing import Any
 from riskmesh.agents._common import (
     INBOUND_TYPES,
     VerdictBuilder,
+    batch_json,
     fetch,
     fetch_reference,
     normalise_name,
@@ -110,7 +111,7 @@ class ComplianceAgent:
             )
         ]
         return await fetch(self.tools, self.name, "risk-graph", "observe_and_features_batch",
-                           {"transactions": events, "items": items}, "features")
+                           {"transactions_json": batch_json(events), "items_json": batch_json(items)}, "features")
 
     async def _screen(
         self, transactions: list[Transaction]

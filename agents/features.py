@@ -25,6 +25,7 @@ from riskmesh.agents._common import (
     INBOUND_TYPES,
     acting_party,
     approx_usd,
+    batch_json,
     counterparty,
     feature_request,
     fetch,
@@ -146,8 +147,8 @@ async def _graph(tools: ToolCaller, transactions: list[Transaction]) -> dict[str
     """
     try:
         result = await tools.call("risk-graph", "observe_and_features_batch",
-                                  {"transactions": [graph_event(t) for t in transactions],
-                                   "items": [graph_request(t) for t in transactions]})
+                                  {"transactions_json": batch_json([graph_event(t) for t in transactions]),
+                                   "items_json": batch_json([graph_request(t) for t in transactions])})
     except ToolCallError as exc:
         log.debug("risk-graph unavailable, graph features are missing: %s", exc)
         return None
@@ -167,7 +168,7 @@ async def fetch_inputs(
 
     customer_ids = [c for t in transactions if (c := acting_party(t).customer_id)]
     account_ids = [a for t in transactions for a in (t.debtor.account_id, t.creditor.account_id)]
-    arguments = {"transactions": [feature_request(t) for t in transactions], "observe": observe}
+    arguments = {"transactions_json": batch_json([feature_request(t) for t in transactions]), "observe": observe}
     (customers, accounts), history, graph = await asyncio.gather(
         fetch_reference(tools, agent, customer_ids, account_ids),
         fetch(tools, agent, "transactions", "features_batch", arguments, "features"),

@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import CallToolResult
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
 from riskmesh.contracts import Alert, Reason
 from riskmesh.contracts.review import Resolution
@@ -27,7 +27,7 @@ from riskmesh.mcp_servers.action_store import ActionRecord, ActionStore, MemoryA
 from riskmesh.mcp_servers.cases import CaseStore, MemoryCaseStore, RedisCaseStore
 from riskmesh.mcp_servers.controls import CONTROL_ACTIONS, ControlStore, Effects
 from riskmesh.mcp_servers.policy import AccessPolicy
-from riskmesh.mcp_servers.toolkit import ToolGuard, batch_result, check_batch_size
+from riskmesh.mcp_servers.toolkit import BATCH_JSON_DESCRIPTION, ToolGuard, batch_items, batch_result, check_batch_size
 
 __all__ = [
     "SERVER_NAME",
@@ -70,6 +70,9 @@ class DecisionItem(BaseModel):
     degraded: list[str] = Field(default_factory=list)
     policy_version: str
     decided_at: AwareDatetime
+
+
+_DECISION_ITEMS = TypeAdapter(list[DecisionItem])
 
 
 def alert_id_for(tx_id: str) -> str:
@@ -235,18 +238,19 @@ def _decision_tools(server: MCPServer, guard: ToolGuard, store: ActionStore, fre
     async def apply_decisions_batch(
         ctx: Context,
         items: Annotated[
-            list[DecisionItem],
+            list[DecisionItem] | None,
             Field(
                 description=(
                     "items {tx_id, decision, risk_score, amount, currency, debtor_account_id, reasons, "
                     "degraded, policy_version, decided_at}"
                 )
             ),
-        ],
+        ] = None,
+        items_json: Annotated[str, Field(description=BATCH_JSON_DESCRIPTION)] = "",
     ) -> CallToolResult:
-        with guard.call(ctx, "apply_decisions_batch", len(items)) as call:
-            check_batch_size(len(items), "decisions")
-            records = {item.tx_id: to_record(item, freeze_codes) for item in items}
+        with guard.call(ctx, "apply_decisions_batch", 0) as call:
+            decisions = batch_items(call, "items", items, items_json, _DECISION_ITEMS)
+            records = {item.tx_id: to_record(item, freeze_codes) for item in decisions}
             stored = await store.apply(list(records.values()))
             changed = [tx for tx, rec in records.items() if _base(stored[tx]) != rec.result]
             if changed:

@@ -14,11 +14,11 @@ from typing import Annotated, Literal
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
 from riskmesh.mcp_servers.graph_store import NODE_KINDS, GraphStore, GraphTx, node_id
 from riskmesh.mcp_servers.policy import AccessPolicy
-from riskmesh.mcp_servers.toolkit import ToolGuard, batch_result, check_batch_size
+from riskmesh.mcp_servers.toolkit import BATCH_JSON_DESCRIPTION, ToolGuard, batch_items, batch_result, check_batch_size
 
 __all__ = ["SERVER_NAME", "BadNode", "FeatureQuery", "GraphEvent", "build_risk_graph_server"]
 
@@ -60,12 +60,16 @@ class FeatureQuery(BaseModel):
 
 
 _Events = Annotated[
-    list[GraphEvent],
+    list[GraphEvent] | None,
     Field(description="items {tx_id, ts, debtor_account_id, creditor_account_id, amount, device_id?, ip?, type?}"),
 ]
 _Queries = Annotated[
-    list[FeatureQuery], Field(description="items {ref, account_id, device_id?, ip?, counterparty_account_id?}")
+    list[FeatureQuery] | None,
+    Field(description="items {ref, account_id, device_id?, ip?, counterparty_account_id?}"),
 ]
+_Json = Annotated[str, Field(description=BATCH_JSON_DESCRIPTION)]  # plain str: the SDK pre-parses any other type
+_EVENTS = TypeAdapter(list[GraphEvent])
+_QUERIES = TypeAdapter(list[FeatureQuery])
 
 
 class BadNode(BaseModel):
@@ -97,12 +101,13 @@ def build_risk_graph_server(
     )
     async def observe_batch(
         ctx: Context,
-        transactions: _Events,
+        transactions: _Events = None,
+        transactions_json: _Json = "",
     ) -> CallToolResult:
-        with guard.call(ctx, "observe_batch", len(transactions)):
-            check_batch_size(len(transactions), "transactions")
-            new = await store.observe([t.to_tx() for t in transactions])
-            return batch_result({"observed": new, "ignored": len(transactions) - new})
+        with guard.call(ctx, "observe_batch", 0) as call:
+            events = batch_items(call, "transactions", transactions, transactions_json, _EVENTS)
+            new = await store.observe([t.to_tx() for t in events])
+            return batch_result({"observed": new, "ignored": len(events) - new})
 
     @server.tool(
         description=(
@@ -118,11 +123,12 @@ def build_risk_graph_server(
     )
     async def graph_features_batch(
         ctx: Context,
-        items: _Queries,
+        items: _Queries = None,
+        items_json: _Json = "",
     ) -> CallToolResult:
-        with guard.call(ctx, "graph_features_batch", len(items)):
-            check_batch_size(len(items), "items")
-            features = await store.features([q.model_dump() for q in items])
+        with guard.call(ctx, "graph_features_batch", 0) as call:
+            queries = batch_items(call, "items", items, items_json, _QUERIES)
+            features = await store.features([q.model_dump() for q in queries])
             return batch_result({"features": features})
 
     @server.tool(
@@ -137,15 +143,17 @@ def build_risk_graph_server(
     )
     async def observe_and_features_batch(
         ctx: Context,
-        transactions: _Events,
-        items: _Queries,
+        transactions: _Events = None,
+        items: _Queries = None,
+        transactions_json: _Json = "",
+        items_json: _Json = "",
     ) -> CallToolResult:
-        with guard.call(ctx, "observe_and_features_batch", len(transactions) + len(items)):
-            check_batch_size(len(transactions), "transactions")
-            check_batch_size(len(items), "items")
-            new = await store.observe([t.to_tx() for t in transactions])
-            features = await store.features([q.model_dump() for q in items])
-            return batch_result({"observed": new, "ignored": len(transactions) - new, "features": features})
+        with guard.call(ctx, "observe_and_features_batch", 0) as call:
+            events = batch_items(call, "transactions", transactions, transactions_json, _EVENTS)
+            queries = batch_items(call, "items", items, items_json, _QUERIES)
+            new = await store.observe([t.to_tx() for t in events])
+            features = await store.features([q.model_dump() for q in queries])
+            return batch_result({"observed": new, "ignored": len(events) - new, "features": features})
 
     @server.tool(
         description=(

@@ -22,24 +22,27 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent
 from prometheus_client import Counter, Histogram
+from pydantic import TypeAdapter, ValidationError
 from pydantic_core import to_jsonable_python
 
 from riskmesh.mcp_servers.policy import AccessPolicy, FieldRules, redact
 
 __all__ = [
+    "BATCH_JSON_DESCRIPTION",
     "CALLER_HEADER",
     "CALLER_META",
     "IN_PROCESS_CALLER",
     "MAX_BATCH_ITEMS",
     "ToolCall",
     "ToolGuard",
+    "batch_items",
     "batch_result",
     "check_batch_size",
 ]
@@ -49,6 +52,7 @@ CALLER_META = "io.riskmesh/caller"
 IN_PROCESS_CALLER = "in-process"
 UNKNOWN_CALLER = "unknown"
 _UNSAFE = re.compile(r"[^\w.-]")
+BATCH_JSON_DESCRIPTION = "the same items as one JSON array text instead (cheaper for large batches)"
 MAX_BATCH_ITEMS = 10_000
 """Largest batch a tool accepts; the orchestrator's batches are at most a few hundred items."""
 
@@ -69,6 +73,35 @@ def batch_result(payload: dict[str, Any]) -> CallToolResult:
 def check_batch_size(count: int, what: str) -> None:
     if count > MAX_BATCH_ITEMS:
         raise ToolError(f"batch too large: {count} {what}, at most {MAX_BATCH_ITEMS} per call")
+
+
+_T = TypeVar("_T")
+
+
+def batch_items(call: ToolCall | None, what: str, structured: list[_T] | None, text: str,
+                adapter: TypeAdapter[list[_T]]) -> list[_T]:
+    """A batch tool's items, given either as structured arguments (`what`) or as one JSON array text
+    (`what_json`), validated the same way; counted on `call`.
+
+    The JSON text form is for high-volume callers (the riskmesh agents): the SDK encodes, logs and decodes a
+    list of 500 objects item by item (stdlib json at both ends, then argument validation), ~11 µs an item
+    per call, against ~3.5 µs for one string that the tool validates in one pass (docs/decisions/0007).
+    The text parameter must be typed plain `str` (default ""): the SDK json-parses a string given for any
+    other type, `str | None` included, before validation.
+    """
+    if text:
+        if structured:
+            raise ToolError(f"give {what} or {what}_json, not both")
+        try:
+            items = adapter.validate_json(text)
+        except ValidationError as exc:
+            raise ToolError(f"{what}_json is not a valid list of {what}: {exc.errors(include_url=False)[:3]}") from None
+    else:
+        items = list(structured or [])
+    check_batch_size(len(items), what)
+    if call is not None:
+        call.items += len(items)
+    return items
 
 
 @dataclass

@@ -22,12 +22,12 @@ from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import CallToolResult
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
 from riskmesh.mcp_servers.features import compute_batch_features
 from riskmesh.mcp_servers.history import DEFAULT_MAX_ENTRIES, AccountHistory, HistoryEntry, HistoryStore
 from riskmesh.mcp_servers.policy import AccessPolicy
-from riskmesh.mcp_servers.toolkit import ToolGuard, batch_result, check_batch_size
+from riskmesh.mcp_servers.toolkit import BATCH_JSON_DESCRIPTION, ToolGuard, batch_items, batch_result
 
 __all__ = ["SERVER_NAME", "SharedFeatures", "TxEvent", "build_transactions_server", "to_entry"]
 
@@ -57,6 +57,9 @@ class TxEvent(BaseModel):
     country: str | None = None
     creditor_account_id: str | None = None
     channel: str | None = None
+
+
+_EVENTS = TypeAdapter(list[TxEvent])
 
 
 def to_entry(event: TxEvent) -> HistoryEntry:
@@ -150,19 +153,20 @@ def build_transactions_server(
     async def features_batch(
         ctx: Context,
         transactions: Annotated[
-            list[TxEvent],
+            list[TxEvent] | None,
             Field(
                 description=(
                     "items {tx_id, ts, account_id, amount, currency, device_id?, ip?, country?, "
                     "creditor_account_id?, channel?}"
                 )
             ),
-        ],
+        ] = None,
+        transactions_json: Annotated[str, Field(description=BATCH_JSON_DESCRIPTION)] = "",
         observe: Annotated[bool, Field(description="record this batch into the account histories")] = True,
     ) -> CallToolResult:
-        with guard.call(ctx, "features_batch", len(transactions)):
-            check_batch_size(len(transactions), "transactions")
-            batch = tuple((t.account_id, to_entry(t)) for t in transactions)
+        with guard.call(ctx, "features_batch", 0) as call:
+            events = batch_items(call, "transactions", transactions, transactions_json, _EVENTS)
+            batch = tuple((t.account_id, to_entry(t)) for t in events)
             features, stored = await shared.get(batch, lambda: compute(batch))
             if observe:
                 grouped: dict[str, list[HistoryEntry]] = {}

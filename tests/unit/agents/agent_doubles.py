@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import orjson
+
 from riskmesh.agents.base import ToolCallError
 from riskmesh.contracts import Transaction
 
@@ -19,6 +21,7 @@ class FakeTools:
         self.calls: list[tuple[str, str, dict[str, Any]]] = []
 
     async def call(self, server: str, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
+        arguments = as_structured(arguments)
         self.calls.append((server, tool, arguments))
         answer = self.script.get((server, tool))
         if answer is None:
@@ -31,6 +34,12 @@ class FakeTools:
 
     def calls_to(self, server: str, tool: str) -> list[dict[str, Any]]:
         return [args for s, t, args in self.calls if (s, t) == (server, tool)]
+
+
+def as_structured(arguments: dict[str, Any]) -> dict[str, Any]:
+    """Batch arguments sent as JSON text (`items_json`) read back as the structured argument (`items`)."""
+    return {(k[:-5] if k.endswith("_json") else k): (orjson.loads(v) if k.endswith("_json") else v)
+            for k, v in arguments.items()}
 
 
 def make_tx(tx_id: str = "T1", **changes: Any) -> Transaction:

@@ -90,3 +90,27 @@ def test_refused_and_failed_calls_are_logged_with_their_outcome(caplog) -> None:
 def test_oversized_batches_are_refused() -> None:
     with pytest.raises(ToolError, match="batch too large"):
         check_batch_size(10_001, "ids")
+
+
+def test_a_batch_given_as_json_text_validates_like_the_structured_one() -> None:
+    import orjson
+    from pydantic import BaseModel, TypeAdapter
+
+    from riskmesh.mcp_servers.toolkit import ToolCall, batch_items
+
+    class Item(BaseModel):
+        ref: str
+        n: int
+
+    adapter = TypeAdapter(list[Item])
+    items = [{"ref": "a", "n": 1}, {"ref": "b", "n": 2}]
+    call = ToolCall(caller="fraud", tool="t", items=0)
+    from_text = batch_items(call, "items", None, orjson.dumps(items).decode(), adapter)
+    assert from_text == batch_items(None, "items", adapter.validate_python(items), "", adapter)
+    assert call.items == 2
+    with pytest.raises(ToolError, match="not both"):
+        batch_items(None, "items", adapter.validate_python(items), "[]", adapter)
+    with pytest.raises(ToolError, match="items_json is not a valid list of items"):
+        batch_items(None, "items", None, '[{"ref": "a", "n": "x"}]', adapter)
+    with pytest.raises(ToolError, match="items_json"):
+        batch_items(None, "items", None, "not json", adapter)

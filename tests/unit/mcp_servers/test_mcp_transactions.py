@@ -228,3 +228,14 @@ async def test_shared_features_expire_after_their_time_to_live() -> None:
     await shared.get(batch, compute)
     await shared.get(batch, compute)
     assert len(calls) == 2
+
+
+async def test_a_batch_sent_as_json_text_gets_the_same_features(server) -> None:
+    import orjson
+
+    batch = [_tx(i, i, str(10 * i)) for i in range(1, 6)]
+    async with Client(server) as client:
+        structured = await _features(client, batch, observe=False)
+        result = await client.call_tool("features_batch", {"transactions_json": orjson.dumps(batch).decode(),
+                                                           "observe": False})
+    assert not result.is_error and payload(result)["features"] == structured
