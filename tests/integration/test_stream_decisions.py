@@ -102,6 +102,7 @@ def test_decisions_are_in_the_hash_chained_audit_trail_and_it_verifies(running):
     import redis
 
     from riskmesh.orchestrator.audit import RedisAuditLog, decision_digest
+    from riskmesh.orchestrator.decision_store import unpack
 
     prefix = running.send(100)
     tap = running.tap(prefix)
@@ -117,7 +118,7 @@ def test_decisions_are_in_the_hash_chained_audit_trail_and_it_verifies(running):
     try:  # each audited digest is the one of the decision as stored
         for tx_id in list(tap.seen)[:20]:
             stored = store.get(f"riskmesh:decision:{tx_id}")
-            assert stored is not None and decision_digest(stored) == audited[tx_id]
+            assert stored is not None and decision_digest(unpack(stored)[0]) == audited[tx_id]
     finally:
         store.close()
     result = log.verify()

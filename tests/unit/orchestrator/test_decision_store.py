@@ -11,7 +11,13 @@ import pytest
 import redis
 import redis.asyncio as aioredis
 
-from riskmesh.orchestrator.decision_store import DecisionStore, MemoryDecisionStore, RedisDecisionStore
+from riskmesh.orchestrator.decision_store import (
+    DecisionStore,
+    MemoryDecisionStore,
+    RedisDecisionStore,
+    StoredDecision,
+    unpack,
+)
 
 StoreTest = Callable[[DecisionStore], Coroutine[Any, Any, None]]
 
@@ -85,6 +91,47 @@ def test_redis_keys_expire_after_the_ttl(redis_server_url: str) -> None:
 
     asyncio.run(go())
     client = redis.Redis.from_url(redis_server_url)
-    assert 0 < client.ttl("ttl:decision:T-1") <= 123
-    assert 0 < client.ttl("ttl:decision:T-1:emitted") <= 123
+    assert 0 < client.ttl("ttl:decision:T-1") <= 123  # emitting keeps the expiry (the flag is in the value)
+    assert client.exists("ttl:decision:T-1:emitted") == 0
+    client.close()
+
+
+def test_a_decision_is_stored_compressed_with_its_flag_in_the_value(redis_server_url: str) -> None:
+    decision = (b'{"schema_version":"1","tx_id":"T-9","decision":"pass","risk_score":0.01,"decided_at":'
+                b'"2026-01-05T00:00:07.396Z","latency_ms":12.5,"reasons":[],"verdicts":{},"policy_version":"p-1",'
+                b'"degraded":[],"actions":[],"alert_id":null}')
+
+    async def go() -> tuple[dict, dict]:
+        store = RedisDecisionStore(aioredis.Redis.from_url(redis_server_url), ttl_s=60, prefix="zz")
+        await store.record({"T-9": decision})
+        before = await store.lookup(["T-9"])
+        await store.mark_emitted(["T-9"])
+        after = await store.lookup(["T-9"])
+        await store.aclose()
+        return before, after
+
+    before, after = asyncio.run(go())
+    assert before["T-9"] == StoredDecision(decision, False) and after["T-9"] == StoredDecision(decision, True)
+    client = redis.Redis.from_url(redis_server_url)
+    raw = client.get("zz:decision:T-9")
+    assert raw[:2] == b"e1" and len(raw) < len(decision) / 2 and unpack(raw) == (decision, True)
+    client.close()
+
+
+def test_values_written_before_compression_are_still_read_and_flagged(redis_server_url: str) -> None:
+    client = redis.Redis.from_url(redis_server_url)
+    client.set("old:decision:T-1", b'{"tx_id":"T-1"}')
+
+    async def go() -> tuple[dict, dict]:
+        store = RedisDecisionStore(aioredis.Redis.from_url(redis_server_url), ttl_s=60, prefix="old")
+        before = await store.lookup(["T-1"])
+        await store.mark_emitted(["T-1"])
+        after = await store.lookup(["T-1"])
+        await store.aclose()
+        return before, after
+
+    before, after = asyncio.run(go())
+    assert before["T-1"] == StoredDecision(b'{"tx_id":"T-1"}', False)
+    assert after["T-1"] == StoredDecision(b'{"tx_id":"T-1"}', True)
+    assert client.get("old:decision:T-1:emitted") == b"1"
     client.close()
