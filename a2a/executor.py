@@ -97,6 +97,9 @@ def _select_skill(parts: list[Part], skills: Sequence[SkillSpec]) -> SkillSpec:
     return skill
 
 
+_NO_EVIDENCE: Any = {"verdicts": {"__all__": {"evidence"}}}
+
+
 def _payload_bytes(parts: list[Part], skill: SkillSpec) -> bytes:
     """The JSON of the first part: raw bytes (the internal path), a data part, or text holding JSON."""
     part = parts[0]
@@ -176,7 +179,10 @@ class BatchExecutor(AgentExecutor):
             response = await self._invoke(skill, request)
         except EdgeError as exc:
             raise to_a2a_error(exc) from exc
-        body = response.model_dump_json(by_alias=True).encode("utf-8")
+        if getattr(request, "include_evidence", True):
+            body = response.model_dump_json(by_alias=True).encode("utf-8")
+        else:  # the caller reads scores, statuses and reasons only (the supervisor): evidence is never written
+            body = response.model_dump_json(by_alias=True, exclude=_NO_EVIDENCE).encode("utf-8")
         reply = new_message(
             [new_raw_part(body, media_type=skill.output_media_type)],
             context_id=context.context_id,

@@ -91,6 +91,9 @@ class AssessBatchRequest(RiskmeshModel):
     batch_id: str
     transactions: list[Transaction]
     deadline_ms: float | None = None
+    include_evidence: bool = Field(
+        default=True, description="false: the verdicts come back without `evidence` (the supervisor never reads it)"
+    )
 
 
 class AssessBatchResponse(RiskmeshModel):
@@ -192,15 +195,17 @@ def _json_object(**members: bytes) -> bytes:
 def assess_request_json(
     batch_id: str, transactions: Sequence[Transaction], raw: Mapping[str, bytes] | None = None
 ) -> bytes:
-    """An AssessBatchRequest as JSON: the batch in one serialisation, shared by every analysis agent.
+    """An AssessBatchRequest as JSON: the batch in one serialisation, shared by every analysis agent; verdicts are
+    asked for without evidence (the supervisor reads scores, statuses and reasons).
 
     `raw`: tx_id ▶ the JSON text a transaction arrived as, already validated as that Transaction (and without a
     label): it is passed on as it came instead of being written again.
     """
     if not raw:
-        return _json_object(batch_id=_STR.dump_json(batch_id), transactions=_TRANSACTIONS.dump_json(list(transactions)))
-    parts = [raw.get(t.tx_id) or _TRANSACTION.dump_json(t) for t in transactions]
-    return _json_object(batch_id=_STR.dump_json(batch_id), transactions=b"[" + b",".join(parts) + b"]")
+        body = _TRANSACTIONS.dump_json(list(transactions))
+    else:
+        body = b"[" + b",".join(raw.get(t.tx_id) or _TRANSACTION.dump_json(t) for t in transactions) + b"]"
+    return _json_object(batch_id=_STR.dump_json(batch_id), transactions=body, include_evidence=b"false")
 
 
 def aggregation_request_json(
