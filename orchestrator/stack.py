@@ -90,6 +90,8 @@ class Stack:
     def _start(self, timeout_s: float) -> StackInfo:
         started = time.monotonic()
         self.infra.start()
+        if self.with_review:
+            self._forget_orphaned_reviews()
         world = ensure_world(self.settings)
         self._ensure_model(world)
         host = self.settings.host
@@ -224,6 +226,23 @@ class Stack:
                 time.sleep(0.1)
         finally:
             client.close()
+
+    def _forget_orphaned_reviews(self) -> None:
+        """With an embedded (in-memory) Redis and broker, the held reviews of an earlier stack cannot be finished:
+        their alerts, decisions and controls died with it. Their SQLite checkpoints would only be recovered into
+        a desk that does not know them (and cost a core at start-up once thousands pile up), so a fresh embedded
+        stack starts with a fresh review store. A configured Redis or checkpoint URL is never touched."""
+        from riskmesh.orchestrator.review.graph import checkpoint_target
+
+        if self.settings.redis_url or self.settings.review_checkpoint_url:
+            return
+        target = Path(checkpoint_target(self.settings))
+        stale = [p for p in (target, target.with_name(target.name + "-wal"), target.with_name(target.name + "-shm"))
+                 if p.exists()]
+        for path in stale:
+            path.unlink()
+        if stale:
+            log.info("embedded stack: dropped the review checkpoints of an earlier run (%s)", target)
 
     def start_review(self) -> ChildProcess:
         """The review service: review graph (durable checkpoints), alert desk and the analyst console."""
