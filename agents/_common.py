@@ -250,14 +250,16 @@ class VerdictBuilder:
         elif score is None:
             score = self.score()
         ranked = sorted(self.reasons, key=lambda r: (-r.weight, r.code))
-        return AgentVerdict(
-            tx_id=self.tx_id,
-            agent=self.agent,
-            score=round(min(1.0, max(0.0, score)), 4),
+        # Every field is built here from validated parts (Reasons, a clamped score, str ids): constructing
+        # without validation saves revalidating them per transaction (~4 µs each, hundreds per batch).
+        return AgentVerdict.model_construct(
+            tx_id=str(self.tx_id),
+            agent=str(self.agent),
+            score=round(min(1.0, max(0.0, float(score))), 4),
             status="ok",
             reasons=ranked,
-            model_version=model_version,
-            hard_block=self.hard_block,
+            model_version=str(model_version),
+            hard_block=bool(self.hard_block),
             evidence=self.evidence,
         )
 

@@ -24,7 +24,7 @@ only; production would put the same port in front of a graph database shared by 
 
 from __future__ import annotations
 
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
@@ -96,7 +96,7 @@ class MemoryGraphStore:
         window_ms: int = 30 * DAY_MS,
         ring_window_ms: int = 7 * DAY_MS,
         rebuild_every: int = 20_000,
-        seen_capacity: int = 500_000,
+        seen_capacity: int = 200_000,
     ) -> None:
         self.bad: dict[str, str] = {}
         self.max_hops, self.cycle_hops, self.min_cycle = max_hops, cycle_hops, min_cycle
@@ -110,7 +110,8 @@ class MemoryGraphStore:
         self._ring_in: dict[str, Links] = {}
         self._flows: dict[str, Flows] = {}
         self._pairs: dict[tuple[str, str], list[Any]] = {}  # (debtor, creditor) ▶ [count, amount, last_ms]
-        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._seen: set[str] = set()  # tx ids observed (redeliveries and the second agent's call are no-ops)
+        self._seen_order: deque[str] = deque()  # oldest first, to forget beyond `seen_capacity`
         self._seen_capacity = seen_capacity
         self._bad_distance: dict[str, tuple[int, str]] = {}  # typed node ▶ (hops, nearest bad node)
         self._since_rebuild = 0
@@ -181,9 +182,10 @@ class MemoryGraphStore:
         return new
 
     def _remember(self, tx_id: str) -> None:
-        self._seen[tx_id] = None
-        if len(self._seen) > self._seen_capacity:
-            self._seen.popitem(last=False)
+        self._seen.add(tx_id)
+        self._seen_order.append(tx_id)
+        if len(self._seen_order) > self._seen_capacity:
+            self._seen.discard(self._seen_order.popleft())
 
     async def mark_bad(self, nodes: Mapping[str, str]) -> int:
         return self._flag(nodes)

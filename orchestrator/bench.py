@@ -67,27 +67,48 @@ def _tree_cpu_s(pid: int) -> float:
 
 class _RssSampler:
     """Peak resident memory of every process of the stack (the launcher's children and theirs), and the CPU
-    each process spent while the sampler ran (`cpu_s`: process name ▶ seconds), so a run says where it went."""
+    each process spent while the sampler ran (`cpu_s`: process name ▶ seconds), so a run says where it went.
 
-    def __init__(self, pids: list[int], names: dict[int, str] | None = None) -> None:
+    Memory is the sum of each process's PSS (proportional set size): pages a process shares with others (the
+    interpreter, numpy, grpc, lightgbm mapped by every Python process of the stack) count once in the total, as
+    `smem` reports a process group. Summing plain RSS would count them once per process; that sum is kept as
+    `peak_rss_sum_mb` for comparison. `mb_at_peak`: each process's PSS when the total peaked."""
+
+    def __init__(self, pids: list[int], names: dict[int, str] | None = None, every_s: float = 1.0) -> None:
         self.pids = pids
         self.names = names or {}
+        self.every_s = every_s
         self.peak_mb = 0.0
+        self.peak_rss_sum_mb = 0.0
+        self.mb_at_peak: dict[str, float] = {}
         self.cpu_s: dict[str, float] = {}
         self._cpu_start: dict[int, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
-        while not self._stop.wait(0.5):
-            total = 0
+        while not self._stop.wait(self.every_s):
+            pss: dict[str, float] = {}
+            rss_total = 0
             for pid in self.pids:
                 try:
-                    p = psutil.Process(pid)
-                    total += p.memory_info().rss + sum(c.memory_info().rss for c in p.children(recursive=True))
+                    root = psutil.Process(pid)
+                    procs = [root, *root.children(recursive=True)]
                 except psutil.Error:
                     continue
-            self.peak_mb = max(self.peak_mb, total / 2**20)
+                for proc in procs:
+                    try:
+                        info = proc.memory_full_info()
+                    except psutil.Error:
+                        continue
+                    name = self.names.get(pid, str(pid))
+                    pss[name] = pss.get(name, 0.0) + getattr(info, "pss", info.rss) / 2**20
+                    rss_total += info.rss
+            total = sum(pss.values())
+            if total > self.peak_mb:
+                self.peak_mb = total
+                self.mb_at_peak = {k: round(v, 1) for k, v in sorted(pss.items(), key=lambda kv: -kv[1])}
+            self.peak_rss_sum_mb = max(self.peak_rss_sum_mb, rss_total / 2**20)
 
     def __enter__(self) -> _RssSampler:
         self._cpu_start = {pid: _tree_cpu_s(pid) for pid in self.pids}
@@ -154,6 +175,8 @@ def bench_stream(settings: Settings, tx: int, rate: float | None, inprocess_only
             "pass": s.outcomes.get("pass", 0),
             "dlq": s.dlq,
             "rss_mb": round(rss.peak_mb, 1),
+            "rss_sum_mb": round(rss.peak_rss_sum_mb, 1),
+            "mb_at_peak": rss.mb_at_peak,
             "ceiling_tps": round(ceiling, 1),
             "ratio": round(throughput / ceiling, 3) if ceiling else None,
             "rate": rate,
