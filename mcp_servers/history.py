@@ -104,7 +104,8 @@ class AccountHistory:
     def merged(self, new: Sequence[HistoryEntry], max_entries: int | None = None) -> AccountHistory:
         """This history with `new` added (an entry already present by tx id is not added again), in time order,
         the last `max_entries` kept; the version is this one's."""
-        known = self.known_ids
+        # a few new entries (the usual batch): a scan of the id column costs less than building its set
+        known: Sequence[str] | frozenset[str] = self.tx_id if len(new) <= 4 else self.known_ids
         fresh = sorted({e.tx_id: e for e in new if e.tx_id not in known}.values(), key=lambda e: (e.ts_ms, e.tx_id))
         columns: list[list[Any]]
         hours: list[int] | None = None
