@@ -82,7 +82,7 @@ class SharedFeatures:
     computation is not kept: the next call for that batch computes it again.
     """
 
-    def __init__(self, ttl_s: float = 5.0, size: int = 16) -> None:
+    def __init__(self, ttl_s: float = 5.0, size: int = 4) -> None:
         self.ttl_s = ttl_s
         self.size = size
         self._answers: OrderedDict[Batch, tuple[float, asyncio.Future[Answer]]] = OrderedDict()

@@ -77,6 +77,9 @@ class Stack:
         self.info: StackInfo | None = None
         # children read the very same settings (data dir resolved, so their working directory does not matter)
         self.env = settings.model_copy(update={"data_dir": settings.data_dir.resolve()}).to_env()
+        # glibc gives each thread that allocates its own malloc arena (asyncio.to_thread, grpc, librdkafka):
+        # two arenas keep the services' heaps from fragmenting across many (docs/performance.md, round 4)
+        self.env.setdefault("MALLOC_ARENA_MAX", os.environ.get("MALLOC_ARENA_MAX", "2"))
 
     # -- lifecycle -----------------------------------------------------------------------------------
 
